@@ -1,0 +1,22 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+// The `apus` binary links only the Swift stdlib (statically, see Makefile),
+// Glibc, libyajl and libseccomp: no Foundation, no ArgumentParser, because
+// `apus state` sits on orchestrators' hot path and each costs milliseconds.
+let package = Package(
+    name: "apus",
+    products: [
+        .executable(name: "apus", targets: ["apus"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CYajl", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .target(name: "CApusShim"),
+        .target(name: "ApusSpec", dependencies: ["CYajl"]),
+        .target(name: "ApusRuntime", dependencies: ["ApusSpec", "CApusShim", "CSeccomp"]),
+        .executableTarget(name: "apus", dependencies: ["ApusRuntime", "ApusSpec"]),
+        .testTarget(name: "ApusSpecTests", dependencies: ["ApusSpec"]),
+        .testTarget(name: "ApusRuntimeTests", dependencies: ["ApusRuntime", "ApusSpec"]),
+    ]
+)

@@ -1,0 +1,184 @@
+/// A problem with an input document, located by its JSON path:
+/// `config.json: process.rlimits[1].type: unknown rlimit "RLIMIT_FOO"`.
+public struct SpecError: Error, Equatable, CustomStringConvertible {
+    public var file: String
+    public var path: String
+    public var message: String
+
+    public init(_ message: String, at path: JSONPath, file: String = "config.json") {
+        self.file = file
+        self.path = path.description
+        self.message = message
+    }
+
+    public var description: String {
+        path.isEmpty ? "\(file): \(message)" : "\(file): \(path): \(message)"
+    }
+}
+
+/// Where a value sits in a document, printed as `linux.sysctl["net.ipv4.ip_forward"]`
+/// or `process.args[0]`.
+public struct JSONPath: CustomStringConvertible, Equatable, Sendable {
+    public private(set) var description: String
+    public static let root = JSONPath(description: "")
+
+    public func key(_ k: String) -> JSONPath {
+        let plain = !k.isEmpty && k.utf8.allSatisfy { c in
+            (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c == 0x5f
+        }
+        if plain { return JSONPath(description: description.isEmpty ? k : description + "." + k) }
+        var quoted = ""
+        JSONWriter.appendQuoted(k, to: &quoted)
+        return JSONPath(description: description + "[" + quoted + "]")
+    }
+
+    public func index(_ i: Int) -> JSONPath { JSONPath(description: description + "[\(i)]") }
+
+    public var isEmpty: Bool { description.isEmpty }
+}
+
+/// A type that maps to and from a JSON value, reporting errors by path.
+public protocol JSONCodable {
+    init(json: JSONValue, path: JSONPath) throws
+    var json: JSONValue { get }
+}
+
+extension JSONCodable {
+    /// Decodes a whole document, labelling errors with the file they came from.
+    public static func decode(_ bytes: [UInt8], file: String = "config.json") throws -> Self {
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch let e as JSONParseError {
+            throw SpecError(e.message, at: .root, file: file)
+        }
+        do { return try Self(json: value, path: .root) } catch var e as SpecError {
+            e.file = file
+            throw e
+        }
+    }
+}
+
+/// Reads the properties of one JSON object. Unknown properties are ignored
+/// (the runtime spec requires it); a JSON `null` counts as absent, as in Go.
+public struct ObjectReader {
+    public let object: JSONObject
+    public let path: JSONPath
+
+    public init(_ json: JSONValue, path: JSONPath) throws {
+        guard case .object(let o) = json else {
+            throw SpecError("expected object, got \(json.typeName)", at: path)
+        }
+        self.object = o
+        self.path = path
+    }
+
+    public func optional<T: JSONCodable>(_ key: String, as _: T.Type = T.self) throws -> T? {
+        guard let v = object[key], v != .null else { return nil }
+        return try T(json: v, path: path.key(key))
+    }
+
+    public func required<T: JSONCodable>(_ key: String, as _: T.Type = T.self) throws -> T {
+        guard let v = object[key], v != .null else {
+            throw SpecError("required property is missing", at: path.key(key))
+        }
+        return try T(json: v, path: path.key(key))
+    }
+}
+
+/// Builds a JSON object in a fixed key order, leaving out absent optionals.
+public struct ObjectBuilder {
+    public private(set) var object = JSONObject()
+    public init() {}
+
+    public mutating func set<T: JSONCodable>(_ key: String, _ value: T?) {
+        if let value { object.members.append((key, value.json)) }
+    }
+
+    public var json: JSONValue { .object(object) }
+}
+
+extension String: JSONCodable {
+    public init(json: JSONValue, path: JSONPath) throws {
+        guard case .string(let s) = json else {
+            throw SpecError("expected string, got \(json.typeName)", at: path)
+        }
+        self = s
+    }
+    public var json: JSONValue { .string(self) }
+}
+
+extension Bool: JSONCodable {
+    public init(json: JSONValue, path: JSONPath) throws {
+        guard case .bool(let b) = json else {
+            throw SpecError("expected boolean, got \(json.typeName)", at: path)
+        }
+        self = b
+    }
+    public var json: JSONValue { .bool(self) }
+}
+
+/// Integers are read from the literal text so that the whole range of each
+/// Go type (uint64 rlimits, int64 limits) round-trips exactly.
+public protocol JSONInteger: FixedWidthInteger, JSONCodable {}
+
+extension JSONInteger {
+    public init(json: JSONValue, path: JSONPath) throws {
+        guard case .number(let text) = json else {
+            throw SpecError("expected integer, got \(json.typeName)", at: path)
+        }
+        if let v = Self(text) { self = v; return }
+        let isIntegral = text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
+        if !isIntegral { throw SpecError("expected integer, got \(text)", at: path) }
+        throw SpecError("\(text) is out of range (\(Self.min)...\(Self.max))", at: path)
+    }
+    public var json: JSONValue { .number(String(self)) }
+}
+
+extension Int: JSONInteger {}
+extension Int64: JSONInteger {}
+extension Int32: JSONInteger {}
+extension UInt64: JSONInteger {}
+extension UInt32: JSONInteger {}
+extension UInt16: JSONInteger {}
+extension UInt8: JSONInteger {}
+
+extension Array: JSONCodable where Element: JSONCodable {
+    public init(json: JSONValue, path: JSONPath) throws {
+        guard case .array(let items) = json else {
+            throw SpecError("expected array, got \(json.typeName)", at: path)
+        }
+        self = try items.enumerated().map { try Element(json: $1, path: path.index($0)) }
+    }
+    public var json: JSONValue { .array(map { $0.json }) }
+}
+
+/// JSON objects used as maps (annotations, sysctl, unified). Encoded with
+/// sorted keys, as Go encodes maps.
+extension Dictionary: JSONCodable where Key == String, Value: JSONCodable {
+    public init(json: JSONValue, path: JSONPath) throws {
+        let reader = try ObjectReader(json, path: path)
+        var d: [String: Value] = [:]
+        for m in reader.object.members { d[m.key] = try Value(json: m.value, path: path.key(m.key)) }
+        self = d
+    }
+    public var json: JSONValue {
+        .object(JSONObject(keys.sorted().map { ($0, self[$0]!.json) }))
+    }
+}
+
+/// String-valued enumerations (namespace types, rlimits, seccomp actions).
+/// An unknown value is an error naming what was expected.
+public protocol JSONStringEnum: JSONCodable, RawRepresentable, CaseIterable where RawValue == String {
+    /// Used in errors: `unknown <kind> "X"`.
+    static var kind: String { get }
+}
+
+extension JSONStringEnum {
+    public init(json: JSONValue, path: JSONPath) throws {
+        let raw = try String(json: json, path: path)
+        guard let v = Self(rawValue: raw) else {
+            throw SpecError("unknown \(Self.kind) \"\(raw)\"", at: path)
+        }
+        self = v
+    }
+    public var json: JSONValue { .string(rawValue) }
+}

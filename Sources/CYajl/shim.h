@@ -1,0 +1,3 @@
+#include <yajl_parse.h>
+#include <yajl_gen.h>
+#include <yajl_version.h>
