@@ -134,6 +134,7 @@ extension JSONInteger {
 }
 
 extension Int: JSONInteger {}
+extension UInt: JSONInteger {}
 extension Int64: JSONInteger {}
 extension Int32: JSONInteger {}
 extension UInt64: JSONInteger {}

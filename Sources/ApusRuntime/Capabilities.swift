@@ -1,0 +1,50 @@
+import ApusSpec
+import CApusShim
+import Glibc
+
+/// Applies `process.capabilities`: the bounding set is trimmed before the
+/// uid change, the other sets after it (keep-caps bridges the two).
+enum Capabilities {
+    static let version3: UInt32 = 0x2008_0522
+    static let PR_CAPBSET_DROP: Int32 = 24
+    static let PR_SET_KEEPCAPS: Int32 = 8
+    static let PR_CAP_AMBIENT: Int32 = 47
+    static let PR_CAP_AMBIENT_RAISE: UInt = 2
+    static let PR_CAP_AMBIENT_CLEAR_ALL: UInt = 4
+
+    static func dropBounding(_ caps: LinuxCapabilities?) throws {
+        guard let caps else { return }
+        let keep = Set((caps.bounding ?? []).map { $0.number })
+        let last = apus_last_cap()
+        guard last >= 0 else { throw RuntimeError.syscall(step: "capabilities", call: "read(/proc/sys/kernel/cap_last_cap)", errno: errno) }
+        for cap in 0...last where !keep.contains(Int32(cap)) {
+            if apus_prctl(PR_CAPBSET_DROP, UInt(cap), 0, 0, 0) < 0 && errno != EINVAL {
+                throw RuntimeError.syscall(step: "dropping capabilities", call: "prctl(PR_CAPBSET_DROP, \(cap))", errno: errno)
+            }
+        }
+    }
+
+    static func setKeepCaps(_ on: Bool) throws {
+        try check(apus_prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0), "setting keep-caps", "prctl(PR_SET_KEEPCAPS)")
+    }
+
+    static func apply(_ caps: LinuxCapabilities?) throws {
+        guard let caps else { return }
+        func mask(_ list: [Capability]?) -> [UInt32] {
+            var m: [UInt32] = [0, 0]
+            for c in list ?? [] { m[Int(c.number / 32)] |= 1 << UInt32(c.number % 32) }
+            return m
+        }
+        let e = mask(caps.effective), p = mask(caps.permitted), i = mask(caps.inheritable)
+        try check(apus_capset(version3, e, p, i), "setting capabilities", "capset()")
+        _ = apus_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        // The kernel only lets a capability be ambient if it is also permitted
+        // and inheritable; configs (runc's default among them) often list
+        // ambient alone. Like runc, such entries have no effect.
+        let raisable = Set(caps.permitted ?? []).intersection(caps.inheritable ?? [])
+        for c in caps.ambient ?? [] where raisable.contains(c) {
+            try check(apus_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, UInt(c.number), 0, 0),
+                      "raising ambient capability", "prctl(PR_CAP_AMBIENT_RAISE, \(c.rawValue))")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import ApusSpec
+import Glibc
+
+/// Finds the cgroup hierarchies (v1, v2 or the hybrid of both) from
+/// /proc/self/mountinfo and manages one container's cgroup in each.
+/// Keys of a path map: the v1 controller list as mounted ("cpu",
+/// "cpu,cpuacct", "name=systemd") or "unified" for cgroup2.
+public enum Cgroups {
+    public enum Layout: String { case v1, v2, hybrid, none }
+
+    public struct Hierarchy {
+        public var key: String
+        public var mountPoint: String
+    }
+
+    public static func hierarchies(mountinfo: String? = nil) -> [Hierarchy] {
+        let text = mountinfo ?? ((try? FS.readString("/proc/self/mountinfo")) ?? "")
+        var out: [Hierarchy] = []
+        for line in text.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let pre = halves[0].split(separator: " ")
+            let post = halves[1].split(separator: " ")
+            guard pre.count >= 5, post.count >= 3 else { continue }
+            let mountPoint = unescapeMountPath(String(pre[4]))
+            switch post[0] {
+            case "cgroup2":
+                out.append(Hierarchy(key: "unified", mountPoint: mountPoint))
+            case "cgroup":
+                let controllers = post[2].split(separator: ",").filter {
+                    $0 != "rw" && $0 != "ro" && !$0.hasPrefix("clone_children") && $0 != "noprefix"
+                        && !$0.hasPrefix("release_agent") && $0 != "xattr"
+                }
+                if !controllers.isEmpty {
+                    out.append(Hierarchy(key: controllers.joined(separator: ","), mountPoint: mountPoint))
+                }
+            default: continue
+            }
+        }
+        // A hierarchy mounted twice (a bind in a container, say) counts once.
+        var seen = Set<String>()
+        return out.filter { seen.insert($0.key).inserted }
+    }
+
+    public static func layout(_ hs: [Hierarchy]) -> Layout {
+        let v2 = hs.contains { $0.key == "unified" }
+        let v1 = hs.contains { $0.key != "unified" }
+        return v1 ? (v2 ? .hybrid : .v1) : (v2 ? .v2 : .none)
+    }
+
+    /// /proc/self/mountinfo escapes spaces and such as octal (\040).
+    static func unescapeMountPath(_ s: String) -> String {
+        guard s.contains("\\") else { return s }
+        var bytes: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let c = it.popFirst() {
+            if c == UInt8(ascii: "\\"), it.count >= 3, let v = UInt8(String(decoding: it.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(v)
+                it = it.dropFirst(3)
+            } else {
+                bytes.append(c)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// This process's cgroup in each hierarchy, from /proc/self/cgroup.
+    static func ownPaths() -> [String: String] {
+        guard let text = try? FS.readString("/proc/self/cgroup") else { return [:] }
+        var out: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            out[parts[0] == "0" && parts[1].isEmpty ? "unified" : String(parts[1])] = String(parts[2])
+        }
+        return out
+    }
+
+    /// The container's cgroup directory in every hierarchy. Like runc's
+    /// cgroupfs driver: an absolute cgroupsPath is taken from each
+    /// hierarchy's root, a relative one (or the container id when none is
+    /// given) from Apus's own cgroup.
+    public static func paths(cgroupsPath: String?, id: String) throws -> [String: String] {
+        let inner = (cgroupsPath?.isEmpty == false) ? cgroupsPath! : id
+        if inner.split(separator: "/").contains("..") {
+            throw RuntimeError.unsupported(path: "linux.cgroupsPath", reason: "must not contain \"..\"")
+        }
+        let own = inner.hasPrefix("/") ? [:] : ownPaths()
+        var out: [String: String] = [:]
+        for h in hierarchies() {
+            let base = own[h.key] ?? "/"
+            out[h.key] = FS.join(FS.join(h.mountPoint, base), inner)
+        }
+        return out
+    }
+
+    public static func create(_ paths: [String: String]) throws {
+        for (key, dir) in paths.sorted(by: { $0.key < $1.key }) {
+            try FS.mkdirAll(dir)
+            if key.split(separator: ",").contains("cpuset") { try inheritCpuset(dir) }
+        }
+    }
+
+    /// A new v1 cpuset starts with no cpus or mems, and joining it fails
+    /// with ENOSPC: fill empty ones from the parent, top-down.
+    static func inheritCpuset(_ dir: String) throws {
+        let parent = FS.dirname(dir)
+        guard FS.exists(parent + "/cpuset.cpus") else { return }
+        try inheritCpuset(parent)
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let current = try FS.readString(dir + "/" + file)
+            if current.allSatisfy({ $0 == "\n" || $0 == " " }) {
+                try FS.write(dir + "/" + file, try FS.readString(parent + "/" + file))
+            }
+        }
+    }
+
+    public static func join(pid: Int32, _ paths: [String: String]) throws {
+        for (_, dir) in paths.sorted(by: { $0.key < $1.key }) {
+            try FS.write(dir + "/cgroup.procs", String(pid))
+        }
+    }
+
+    /// Pids in the container's cgroup, from whichever hierarchy lists them.
+    public static func pids(_ paths: [String: String]) -> [Int32] {
+        for key in ["pids", "unified", "memory", "freezer", "cpu", "devices"] {
+            guard let dir = paths[key], let text = try? FS.readString(dir + "/cgroup.procs") else { continue }
+            return text.split(separator: "\n").compactMap { Int32($0) }
+        }
+        return []
+    }
+
+    public static func isFrozen(paths: [String: String]) -> Bool {
+        if let dir = paths["freezer"], let s = try? FS.readString(dir + "/freezer.state") {
+            return s.hasPrefix("FROZEN") || s.hasPrefix("FREEZING")
+        }
+        if let dir = paths["unified"], let s = try? FS.readString(dir + "/cgroup.freeze") {
+            return s.hasPrefix("1")
+        }
+        return false
+    }
+
+    /// Removes the container's cgroups, killing whatever still runs in them
+    /// (a kernel cgroup cannot be removed while it has members).
+    public static func destroy(_ paths: [String: String]) throws {
+        for attempt in 0..<50 {
+            var busy = false
+            for (_, dir) in paths where FS.exists(dir) {
+                if rmdir(dir) == 0 || errno == ENOENT { continue }
+                if errno != EBUSY {
+                    throw RuntimeError.syscall(step: "removing cgroup", call: "rmdir(\(dir))", errno: errno)
+                }
+                busy = true
+            }
+            if !busy { return }
+            for pid in pids(paths) { Glibc.kill(pid, SIGKILL) }
+            usleep(useconds_t(min(2000 * (attempt + 1), 20000)))
+        }
+        let left = paths.values.filter { FS.exists($0) }.sorted()
+        throw RuntimeError.syscall(step: "removing cgroup", call: "rmdir(\(left.joined(separator: ", ")))", errno: EBUSY)
+    }
+}

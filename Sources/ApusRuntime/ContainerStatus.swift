@@ -1,0 +1,37 @@
+import Glibc
+
+public enum ContainerStatus: String {
+    case creating, created, running, paused, stopped
+}
+
+/// What /proc says about a pid: enough to tell a live init from a zombie
+/// or from an unrelated process that reused the pid.
+struct ProcStat {
+    var state: Character
+    var startTime: UInt64
+
+    static func read(pid: Int32) -> ProcStat? {
+        guard pid > 0, let bytes = try? FS.read("/proc/\(pid)/stat", limit: 1 << 16) else { return nil }
+        // The command name may contain spaces and parentheses: fields start after the last ')'.
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[(close + 2)...].split(separator: UInt8(ascii: " "))
+        // fields[0] is field 3 (state); start time is field 22.
+        guard fields.count > 19, let st = UInt64(String(decoding: fields[19], as: UTF8.self)) else { return nil }
+        return ProcStat(state: Character(UnicodeScalar(fields[0].first!)), startTime: st)
+    }
+
+    var isAlive: Bool { state != "Z" && state != "X" && state != "x" }
+}
+
+extension ContainerRecord {
+    /// Derives the status the way runc does: the init's liveness (checked
+    /// against its recorded start time), then the exec fifo, then the freezer.
+    public func currentStatus(dir: ContainerDir) -> ContainerStatus {
+        guard let stat = ProcStat.read(pid: pid), stat.isAlive, stat.startTime == pidStartTime else {
+            return .stopped
+        }
+        if FS.exists(dir.fifoPath) { return .created }
+        if Cgroups.isFrozen(paths: cgroupPaths) { return .paused }
+        return .running
+    }
+}

@@ -1,0 +1,155 @@
+import ApusSpec
+import CApusShim
+import Glibc
+
+/// `apus create`: everything up to a container whose init waits on the
+/// exec fifo. On any failure all that was made is undone.
+public struct Runtime {
+    public var store: StateStore
+    public var log: Logger
+
+    public init(root: String, log: Logger) {
+        self.store = StateStore(root: root)
+        self.log = log
+    }
+
+    public func create(id: String, options: CreateOptions) throws {
+        let (spec, bundle, rootfs) = try Bundle.load(options.bundle)
+        try Support.check(spec)
+        guard let process = spec.process else {
+            throw RuntimeError.config(SpecError("required property is missing", at: JSONPath.root.key("process")))
+        }
+        if process.terminal == true && options.consoleSocket == nil {
+            throw RuntimeError.usage("cannot allocate tty if apus will detach without setting console socket")
+        }
+        if process.terminal != true, options.consoleSocket != nil {
+            throw RuntimeError.usage("cannot use console socket if apus will not detach or allocate tty")
+        }
+        let dir = try store.claim(id)
+        var cleanup = Cleanup(dir: dir)
+        do {
+            // No flock here: the init would inherit it across fork and hold it
+            // until exec. The mkdir claim already excludes other creates, and
+            // other commands ignore the container until state.json exists.
+            try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
+            var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
+                                  stateDir: dir.path, namespaces: NamespacePlan(spec),
+                                  cgroupPaths: try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id),
+                                  noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
+                                  preserveFDs: options.preserveFDs + listenFDs())
+            try check(mkfifo(dir.fifoPath, 0o622), "creating the exec fifo", "mkfifo(\(dir.fifoPath))")
+            // Writable by the init even after it drops to process.user (umask would strip that).
+            try check(chmod(dir.fifoPath, 0o622), "creating the exec fifo", "chmod(\(dir.fifoPath))")
+            plan.fifoFD = open(dir.fifoPath, APUS_O_PATH | O_CLOEXEC)
+            try check(plan.fifoFD, "opening the exec fifo", "open(\(dir.fifoPath), O_PATH)")
+            if let path = options.consoleSocket { plan.consoleSocketFD = try Console.connect(path) }
+            cleanup.cgroupPaths = plan.cgroupPaths
+            try Cgroups.create(plan.cgroupPaths)
+            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
+
+            let record = try spawn(plan, dir: dir, cleanup: &cleanup)
+            if let pidFile = options.pidFile {
+                try FS.writeAtomically(FS.absolute(pidFile), Array(String(record.pid).utf8))
+            }
+            close(plan.fifoFD)
+            if plan.consoleSocketFD >= 0 { close(plan.consoleSocketFD) }
+        } catch {
+            cleanup.run()
+            throw error
+        }
+    }
+
+    /// Forks the init through the shim and drives the sync protocol until
+    /// the init reports READY; returns the saved record.
+    private func spawn(_ plan: LaunchPlan, dir: ContainerDir, cleanup: inout Cleanup) throws -> ContainerRecord {
+        let (parentEnd, childEnd) = try SyncChannel.pair()
+        defer { parentEnd.close() }
+        let joinFDs = try plan.namespaces.openJoinFDs()
+        var cfg = apus_spawn_config()
+        cfg.clone_flags = plan.namespaces.cloneFlags
+        cfg.sync_fd = childEnd.fd
+        cfg.join_count = Int32(joinFDs.count)
+        withUnsafeMutableBytes(of: &cfg.join_fds) { raw in
+            for (i, fd) in joinFDs.enumerated() { raw.storeBytes(of: fd, toByteOffset: i * 4, as: Int32.self) }
+        }
+        withUnsafeMutableBytes(of: &cfg.join_types) { raw in
+            for (i, j) in plan.namespaces.join.enumerated() { raw.storeBytes(of: j.type.cloneFlag, toByteOffset: i * 4, as: Int32.self) }
+        }
+        let offsets = NamespaceTimeOffsets.text(plan.spec)
+        let stage1 = offsets.withCString { cOffsets -> pid_t in
+            cfg.timens_offsets = cOffsets
+            return apus_spawn(&cfg)
+        }
+        if stage1 == 0 {
+            parentEnd.close()
+            ContainerInit.run(plan, sync: childEnd)
+        }
+        childEnd.close()
+        joinFDs.forEach { close($0) }
+        try check(stage1, "starting the container process", "fork()")
+        cleanup.stage1 = stage1
+
+        let ready = try parentEnd.receive(expecting: APUS_SYNC_USERNS_READY, step: "joining namespaces")
+        if plan.namespaces.creates(.user) { try IDMaps.write(pid: ready.value, spec: plan.spec) }
+        try Cgroups.join(pid: stage1, plan.cgroupPaths)
+        try parentEnd.send(APUS_SYNC_USERNS_DONE)
+        let pid = try parentEnd.receive(expecting: APUS_SYNC_INIT_PID, step: "creating namespaces").value
+        cleanup.initPID = pid
+        cleanup.reapStage1()
+
+        var record = ContainerRecord(id: plan.id, bundle: plan.bundle, rootfs: plan.rootfs,
+                                     created: Timestamp.now(), annotations: plan.spec.annotations)
+        record.pid = pid
+        record.pidStartTime = ProcStat.read(pid: pid)?.startTime ?? 0
+        record.cgroupPaths = plan.cgroupPaths
+        record.hasPoststopHooks = !(plan.spec.hooks?.poststop ?? []).isEmpty
+        for t in NamespaceType.allCases where !plan.namespaces.shares(t) {
+            record.namespacePaths[t.procName] = "/proc/\(pid)/ns/\(t.procName)"
+        }
+
+        _ = try parentEnd.receive(expecting: APUS_SYNC_HOOKS, step: "setting up the rootfs")
+        let state = StateOutput.oci(record, status: .creating)
+        try Hooks.run(.prestart, hooks: plan.spec.hooks, state: state)
+        try Hooks.run(.createRuntime, hooks: plan.spec.hooks, state: state)
+        try parentEnd.send(APUS_SYNC_HOOKS_DONE, value: pid)
+        _ = try parentEnd.receive(expecting: APUS_SYNC_READY, step: "setting up the container")
+        try dir.save(record)
+        return record
+    }
+
+    /// systemd socket activation: LISTEN_FDS fds after stdio pass through.
+    private func listenFDs() -> Int32 {
+        guard let v = getenv("LISTEN_FDS"), let n = Int32(String(cString: v)), n > 0 else { return 0 }
+        return n
+    }
+}
+
+enum NamespaceTimeOffsets {
+    static func text(_ spec: Spec) -> String { NamespacePlan.timeOffsets(spec) }
+}
+
+/// Undoes a half-made container: kills the init (and the intermediate
+/// stage), removes cgroups and the state directory.
+struct Cleanup {
+    let dir: ContainerDir
+    var stage1: pid_t = 0
+    var initPID: pid_t = 0
+    var cgroupPaths: [String: String] = [:]
+
+    mutating func reapStage1() {
+        guard stage1 > 0 else { return }
+        var status: Int32 = 0
+        while waitpid(stage1, &status, 0) < 0 && errno == EINTR {}
+        stage1 = 0
+    }
+
+    mutating func run() {
+        for pid in [initPID, stage1] where pid > 0 {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+        if !cgroupPaths.isEmpty { try? Cgroups.destroy(cgroupPaths) }
+        try? dir.remove()
+    }
+}

@@ -1,0 +1,51 @@
+import ApusSpec
+import Glibc
+
+extension Runtime {
+    /// `apus delete`: a stopped or created container goes at once; a
+    /// running or paused one only with --force (SIGKILL first).
+    public func delete(id: String, force: Bool) throws {
+        let dir: ContainerDir
+        do { dir = try store.open(id) } catch RuntimeError.notFound where force {
+            // Like runc: --force on a container that is gone is not an error,
+            // and a create that died half-way leaves a directory to clean.
+            try? FS.removeTree(store.path(of: id))
+            return
+        }
+        try dir.lock()
+        let record = try dir.load()
+        let status = record.currentStatus(dir: dir)
+        switch status {
+        case .stopped: break
+        case .created: try killAndWait(record)
+        case .running, .paused, .creating:
+            if !force { throw RuntimeError.other("cannot delete container \(id) that is not stopped: \(status.rawValue)") }
+            try killAndWait(record)
+        }
+        try destroy(dir, record)
+    }
+
+    /// Removes what a container holds: leftover processes and cgroups, then
+    /// poststop hooks, then the state directory.
+    func destroy(_ dir: ContainerDir, _ record: ContainerRecord) throws {
+        for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        try Cgroups.destroy(record.cgroupPaths)
+        if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
+            Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
+                log.warning($0)
+            }
+        }
+        try dir.remove()
+    }
+
+    func killAndWait(_ record: ContainerRecord) throws {
+        try? signalInit(record, SIGKILL)
+        for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        // The init is usually not our child: watch /proc until it is gone (or a zombie).
+        for _ in 0..<1000 {
+            guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else { return }
+            usleep(5000)
+        }
+        throw RuntimeError.other("container init \(record.pid) did not die after SIGKILL")
+    }
+}

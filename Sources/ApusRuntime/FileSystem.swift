@@ -1,0 +1,166 @@
+import Glibc
+
+/// Small, Foundation-free file helpers. Every failure names the step and the
+/// syscall so the user sees exactly what went wrong.
+public enum FS {
+    public static func read(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try check(fd, "reading \(path)", "open(\(path))")
+        defer { close(fd) }
+        return try readAll(fd, path: path, limit: limit)
+    }
+
+    public static func readAll(_ fd: Int32, path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RuntimeError.syscall(step: "reading \(path)", call: "read(\(path))", errno: errno)
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit {
+                throw RuntimeError.other("\(path): file is larger than \(limit >> 20) MiB")
+            }
+        }
+    }
+
+    public static func readString(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// nil when the file does not exist.
+    public static func readIfExists(_ path: String) throws -> [UInt8]? {
+        do { return try read(path) } catch RuntimeError.syscall(_, _, let err) where err == ENOENT { return nil }
+    }
+
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RuntimeError.syscall(step: "writing \(path)", call: "write(\(path))", errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    /// Writes an existing file (cgroup knobs, /proc files) in one write(2),
+    /// since the kernel parses each write separately.
+    public static func write(_ path: String, _ text: String, flags: Int32 = O_WRONLY) throws {
+        let fd = open(path, flags | O_CLOEXEC, 0o644)
+        try check(fd, "writing \(path)", "open(\(path))")
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n != bytes.count {
+            throw RuntimeError.syscall(step: "writing \(path)", call: "write(\(path), \"\(text.prefix(64))\")", errno: n < 0 ? errno : EIO)
+        }
+    }
+
+    /// Temp file + fsync-free rename: readers see the old or the new file, never half of one.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let tmp = path + ".tmp\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        try check(fd, "writing \(path)", "open(\(tmp))")
+        do {
+            try writeAll(fd, bytes, path: tmp)
+            close(fd)
+            try check(rename(tmp, path), "writing \(path)", "rename(\(tmp), \(path))")
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws {
+        if path.isEmpty || isDirectory(path) { return }
+        let parent = dirname(path)
+        if parent != path { try mkdirAll(parent, mode: mode) }
+        if mkdir(path, mode) < 0 && errno != EEXIST {
+            throw RuntimeError.syscall(step: "creating directory", call: "mkdir(\(path))", errno: errno)
+        }
+    }
+
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else {
+            throw RuntimeError.syscall(step: "listing \(path)", call: "opendir(\(path))", errno: errno)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Removes a directory tree without following symlinks. Used for state
+    /// directories, which only Apus writes.
+    public static func removeTree(_ path: String) throws {
+        var st = stat()
+        if lstat(path, &st) < 0 {
+            if errno == ENOENT { return }
+            throw RuntimeError.syscall(step: "removing \(path)", call: "lstat(\(path))", errno: errno)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in try listDirectory(path) { try removeTree(path + "/" + name) }
+            if rmdir(path) < 0 && errno != ENOENT {
+                throw RuntimeError.syscall(step: "removing \(path)", call: "rmdir(\(path))", errno: errno)
+            }
+        } else if unlink(path) < 0 && errno != ENOENT {
+            throw RuntimeError.syscall(step: "removing \(path)", call: "unlink(\(path))", errno: errno)
+        }
+    }
+
+    public static func readlink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = Glibc.readlink(path, &buf, buf.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func realpath(_ path: String) throws -> String {
+        guard let p = Glibc.realpath(path, nil) else {
+            throw RuntimeError.syscall(step: "resolving \(path)", call: "realpath(\(path))", errno: errno)
+        }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func cwd() -> String {
+        guard let p = getcwd(nil, 0) else { return "." }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : join(cwd(), path)
+    }
+
+    public static func join(_ a: String, _ b: String) -> String {
+        if b.hasPrefix("/") { return a.hasSuffix("/") ? a + b.dropFirst() : a + b }
+        return a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+
+    public static func dirname(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+}

@@ -1,0 +1,35 @@
+import ApusSpec
+import Glibc
+
+/// Everything `create` decides before forking, shared with the container
+/// init (which inherits it in the forked memory image).
+struct LaunchPlan {
+    var id: String
+    var spec: Spec
+    var process: Process
+    var bundle: String
+    var rootfs: String
+    var stateDir: String
+    var namespaces: NamespacePlan
+    var cgroupPaths: [String: String]
+    var noPivot: Bool
+    var noNewKeyring: Bool
+    var preserveFDs: Int32
+    /// Connected console socket when process.terminal is set.
+    var consoleSocketFD: Int32 = -1
+    /// O_PATH fd of the exec fifo, reopened for writing by the init.
+    var fifoFD: Int32 = -1
+
+    var createsMountNamespace: Bool { namespaces.creates(.mount) }
+}
+
+public struct CreateOptions {
+    public var bundle: String = "."
+    public var consoleSocket: String?
+    public var pidFile: String?
+    public var noPivot = false
+    public var noNewKeyring = false
+    public var preserveFDs: Int32 = 0
+
+    public init() {}
+}

@@ -1,0 +1,70 @@
+import ApusSpec
+import CApusShim
+import Glibc
+
+/// The last steps of the container init before exec: identity, limits,
+/// privileges, and finding the program to run.
+enum ProcessSetup {
+    static let PR_SET_NO_NEW_PRIVS: Int32 = 38
+
+    static func rlimits(_ process: Process) throws {
+        for r in process.rlimits ?? [] {
+            var lim = rlimit(rlim_cur: rlim_t(r.soft), rlim_max: rlim_t(r.hard))
+            if setrlimit(__rlimit_resource_t(UInt32(r.type.resource)), &lim) < 0 {
+                throw RuntimeError.syscall(step: "setting \(r.type.rawValue)", call: "setrlimit(\(r.type.rawValue), \(r.soft), \(r.hard))", errno: errno)
+            }
+        }
+    }
+
+    static func oomScoreAdj(_ process: Process) throws {
+        guard let adj = process.oomScoreAdj else { return }
+        try FS.write("/proc/self/oom_score_adj", String(adj))
+    }
+
+    static func noNewPrivileges(_ process: Process) throws {
+        guard process.noNewPrivileges == true else { return }
+        try check(apus_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs", "prctl(PR_SET_NO_NEW_PRIVS)")
+    }
+
+    static func user(_ user: User) throws {
+        let groups = (user.additionalGids ?? []).map { gid_t($0) }
+        // setgroups is refused in a user namespace whose setgroups is "deny"; with no extra groups, skip it there.
+        if setgroups(groups.count, groups) < 0 && !(errno == EPERM && groups.isEmpty) {
+            throw RuntimeError.syscall(step: "setting supplementary groups", call: "setgroups(\(groups))", errno: errno)
+        }
+        try check(apus_setresgid(user.gid), "setting the group", "setresgid(\(user.gid))")
+        try check(apus_setresuid(user.uid), "setting the user", "setresuid(\(user.uid))")
+        if let mask = user.umask { umask(mode_t(mask)) }
+    }
+
+    /// Resolves args[0] like execvp, with the container's PATH, so that a
+    /// missing program fails `create`, not the later `start`.
+    static func lookPath(_ name: String, env: [String]) throws -> String {
+        if name.contains("/") {
+            if access(name, X_OK) == 0 { return name }
+            throw RuntimeError.syscall(step: "finding the program", call: "access(\(name), X_OK)", errno: errno)
+        }
+        let pathVar = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        for dir in pathVar.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            var st = stat()
+            if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        throw RuntimeError.other("exec: \"\(name)\": executable file not found in $PATH")
+    }
+
+    /// Marks every fd past stdio and the preserved ones close-on-exec.
+    static func closeExtraFDs(keep: Int32) throws {
+        try check(apus_close_range_cloexec(UInt32(3 + keep)), "closing file descriptors", "close_range(\(3 + keep), ~0, CLOSE_RANGE_CLOEXEC)")
+    }
+
+    static func exec(_ path: String, args: [String], env: [String]) -> Int32 {
+        var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        execve(path, &cArgs, &cEnv)
+        return errno
+    }
+}

@@ -1,0 +1,62 @@
+import ApusSpec
+import Glibc
+
+/// Everything that can go wrong in the runtime, with the context a user
+/// needs to act on it. `description` is what `apus` prints after `apus: `.
+public enum RuntimeError: Error, CustomStringConvertible {
+    /// A failed system call: `creating state directory: mkdir(/run/apus/x): Permission denied`.
+    case syscall(step: String, call: String, errno: Int32)
+    case config(SpecError)
+    /// A config property Apus understands but cannot honour (yet or here).
+    case unsupported(path: String, reason: String)
+    case invalidID(String, reason: String)
+    case notFound(id: String)
+    case exists(id: String)
+    case wrongStatus(id: String, status: ContainerStatus, wanted: String)
+    case hook(kind: String, index: Int, path: String, reason: String)
+    case bundle(path: String, reason: String)
+    case usage(String)
+    case initFailed(step: String, errno: Int32)
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case .syscall(let step, let call, let err):
+            return "\(step): \(call): \(errnoText(err))"
+        case .config(let e):
+            return e.description
+        case .unsupported(let path, let reason):
+            return "config.json: \(path): \(reason)"
+        case .invalidID(let id, let reason):
+            return "invalid container id \"\(id)\": \(reason)"
+        case .notFound:
+            return "container does not exist"
+        case .exists(let id):
+            return "container with id exists: \(id)"
+        case .wrongStatus(let id, let status, let wanted):
+            return "container \(id) is \(status.rawValue), \(wanted)"
+        case .hook(let kind, let index, let path, let reason):
+            return "\(kind) hook #\(index) (\(path)): \(reason)"
+        case .bundle(let path, let reason):
+            return "bundle \(path): \(reason)"
+        case .usage(let text):
+            return text
+        case .initFailed(let step, let err):
+            return err == 0 ? "container init: \(step)" : "container init: \(step): \(errnoText(err))"
+        case .other(let text):
+            return text
+        }
+    }
+}
+
+public func errnoText(_ err: Int32) -> String {
+    guard let s = strerror(err) else { return "errno \(err)" }
+    return String(cString: s)
+}
+
+/// Wraps a Glibc call that returns -1 and sets errno.
+@discardableResult
+func check<T: BinaryInteger>(_ result: T, _ step: @autoclosure () -> String, _ call: @autoclosure () -> String) throws -> T {
+    if result < 0 { throw RuntimeError.syscall(step: step(), call: call(), errno: errno) }
+    return result
+}

@@ -1,0 +1,63 @@
+import CApusShim
+import Glibc
+
+/// Resolves paths inside the container's rootfs without letting symlinks
+/// lead out of it: every lookup is openat2(RESOLVE_IN_ROOT) against an fd
+/// of the rootfs, and mounts target the resulting fd through
+/// /proc/self/fd, so a symlink swapped in later cannot redirect them.
+struct SafePath {
+    static let resolveInRoot: UInt64 = 0x10       // RESOLVE_IN_ROOT
+    static let resolveNoMagicLinks: UInt64 = 0x02 // RESOLVE_NO_MAGICLINKS
+    let rootFD: Int32
+    let rootPath: String
+
+    init(rootfs: String) throws {
+        rootPath = rootfs
+        rootFD = Glibc.open(rootfs, APUS_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        try check(rootFD, "opening rootfs", "open(\(rootfs))")
+    }
+
+    func close() { _ = Glibc.close(rootFD) }
+
+    /// An O_PATH fd for `path` inside the rootfs, or nil if it does not exist.
+    func open(_ path: String) throws -> Int32? {
+        let fd = apus_openat2(rootFD, path, UInt64(APUS_O_PATH | O_CLOEXEC), 0, Self.resolveInRoot | Self.resolveNoMagicLinks)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw RuntimeError.syscall(step: "resolving \(path) in the rootfs", call: "openat2(\(path), RESOLVE_IN_ROOT)", errno: errno)
+        }
+        return fd
+    }
+
+    /// Creates `path` (and its parents) inside the rootfs as a directory or
+    /// an empty file, and returns an O_PATH fd for it.
+    func ensure(_ path: String, directory: Bool) throws -> Int32 {
+        if let fd = try open(path) { return fd }
+        let parentPath = FS.dirname(path.hasPrefix("/") ? path : "/" + path)
+        let name = String(path.split(separator: "/").last ?? "")
+        guard !name.isEmpty else { throw RuntimeError.other("cannot create \(path) in the rootfs") }
+        let parent = try ensure(parentPath, directory: true)
+        defer { Glibc.close(parent) }
+        // Reopen the parent as a real directory fd: mkdirat/openat need one.
+        let dirFD = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try check(dirFD, "creating \(path) in the rootfs", "openat(\(parentPath))")
+        defer { Glibc.close(dirFD) }
+        if directory {
+            if mkdirat(dirFD, name, 0o755) < 0 && errno != EEXIST {
+                throw RuntimeError.syscall(step: "creating mount point", call: "mkdirat(\(path))", errno: errno)
+            }
+        } else {
+            let f = openat(dirFD, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            if f < 0 && errno != EEXIST {
+                throw RuntimeError.syscall(step: "creating mount point", call: "openat(\(path), O_CREAT)", errno: errno)
+            }
+            if f >= 0 { Glibc.close(f) }
+        }
+        guard let fd = try open(path) else {
+            throw RuntimeError.syscall(step: "creating mount point", call: "openat2(\(path))", errno: ENOENT)
+        }
+        return fd
+    }
+
+    static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }
+}

@@ -1,0 +1,59 @@
+import ApusSpec
+import CApusShim
+import Glibc
+
+extension Runtime {
+    /// `apus start`: releases the init blocked on the exec fifo, exactly once.
+    public func start(id: String) throws {
+        let dir = try store.open(id)
+        try dir.lock()
+        let record = try dir.load()
+        switch record.currentStatus(dir: dir) {
+        case .created: break
+        case .stopped: throw RuntimeError.other("cannot start a container that has stopped")
+        default: throw RuntimeError.other("cannot start an already running container")
+        }
+        try ExecFifo.release(dir.fifoPath, record: record)
+        let spec = try savedSpec(dir)
+        Hooks.runWarning(.poststart, hooks: spec.hooks, state: StateOutput.oci(record, status: .running)) {
+            log.warning($0)
+        }
+    }
+
+    func savedSpec(_ dir: ContainerDir) throws -> Spec {
+        do { return try Spec.decode(try FS.read(dir.configPath), file: dir.configPath) } catch let e as SpecError {
+            throw RuntimeError.other("corrupt container state: \(e)")
+        }
+    }
+}
+
+/// The handshake between `start` and the waiting init: the init blocks in
+/// open(O_WRONLY) until `start` opens the fifo for reading, then writes one
+/// byte. Removing the fifo afterwards marks the container as started.
+enum ExecFifo {
+    static func release(_ path: String, record: ContainerRecord) throws {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        try check(fd, "starting the container", "open(\(path))")
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        while true {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 100)
+            if ready < 0 && errno != EINTR {
+                throw RuntimeError.syscall(step: "starting the container", call: "poll(exec fifo)", errno: errno)
+            }
+            if ready > 0 {
+                let n = read(fd, &byte, 1)
+                if n == 1 { break }
+                if n < 0 && errno != EAGAIN && errno != EINTR {
+                    throw RuntimeError.syscall(step: "starting the container", call: "read(exec fifo)", errno: errno)
+                }
+            }
+            // An init that died while waiting never writes: don't wait forever.
+            guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else {
+                throw RuntimeError.other("cannot start a container that has stopped")
+            }
+        }
+        unlink(path)
+    }
+}

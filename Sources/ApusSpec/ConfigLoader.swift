@@ -1,0 +1,53 @@
+import Glibc
+
+/// Reads, decodes and validates a bundle's config.json.
+public enum ConfigLoader {
+    /// Real configs are a few KiB (podman's with a full seccomp profile is
+    /// under 100 KiB); the cap keeps a hostile file from costing gigabytes.
+    public static let maxConfigSize = 16 << 20
+
+    /// Loads `path`, throwing a `SpecError` for the first problem found.
+    public static func load(path: String) throws -> Spec {
+        try decodeAndValidate(bytes: readFile(path))
+    }
+
+    /// Decodes `bytes`, then throws the first of `validate()`'s errors, if any.
+    public static func decodeAndValidate(bytes: [UInt8]) throws -> Spec {
+        if bytes.count > maxConfigSize { throw tooLarge }
+        let spec = try Spec.decode(bytes)
+        if let first = spec.validate().first { throw first }
+        return spec
+    }
+
+    private static var tooLarge: SpecError {
+        SpecError("file is larger than \(maxConfigSize >> 20) MiB", at: .root)
+    }
+
+    /// Reads at most maxConfigSize + 1 bytes, so an endless file (a FIFO,
+    /// /dev/zero) cannot make Apus read forever.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw SpecError("cannot open \(quoted(path)): \(errnoText(errno))", at: .root) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0 {
+            if st.st_mode & S_IFMT == S_IFDIR { throw SpecError("\(quoted(path)) is a directory", at: .root) }
+            if st.st_size > maxConfigSize { throw tooLarge }
+        }
+        let limit = maxConfigSize + 1
+        var bytes = [UInt8](repeating: 0, count: limit)
+        var count = 0
+        while count < limit {
+            let n = bytes.withUnsafeMutableBytes { buf in read(fd, buf.baseAddress! + count, limit - count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpecError("cannot read \(quoted(path)): \(errnoText(errno))", at: .root)
+            }
+            if n == 0 { break }
+            count += n
+        }
+        if count > maxConfigSize { throw tooLarge }
+        bytes.removeSubrange(count...)
+        return bytes
+    }
+}

@@ -1,0 +1,82 @@
+/*
+ * The small C part of Apus: what Swift cannot do safely or at all —
+ * the fork-into-namespaces dance (setns/unshare/clone with CLONE_PARENT
+ * around fork), variadic or wrapper-less syscalls, and SCM_RIGHTS.
+ * Everything else, including all policy, lives in Swift.
+ */
+#ifndef APUS_SHIM_H
+#define APUS_SHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define APUS_MAX_JOIN 8
+
+/* Linux open flags that Glibc's Swift module hides behind _GNU_SOURCE. */
+#define APUS_O_PATH 010000000
+
+/* Messages on the sync socket between `apus create` and the child stages. */
+enum apus_sync_type {
+    APUS_SYNC_USERNS_READY = 1, /* stage1 → parent: namespaces joined, user ns created; value = stage1 pid */
+    APUS_SYNC_USERNS_DONE = 2,  /* parent → stage1: id maps written, cgroups joined */
+    APUS_SYNC_INIT_PID = 3,     /* stage1 → parent: value = container init pid */
+    APUS_SYNC_ERROR = 4,        /* child → parent: value = errno, text = what failed */
+    APUS_SYNC_HOOKS = 5,        /* init → parent: run prestart/createRuntime hooks now */
+    APUS_SYNC_HOOKS_DONE = 6,   /* parent → init */
+    APUS_SYNC_READY = 7,        /* init → parent: set up, about to wait for start */
+};
+
+struct apus_sync_msg {
+    int32_t type;
+    int32_t value;
+    char text[480];
+};
+
+struct apus_spawn_config {
+    int clone_flags;                 /* CLONE_NEW* namespaces to create */
+    int join_fds[APUS_MAX_JOIN];     /* namespace files to setns() into, user ns first */
+    int join_types[APUS_MAX_JOIN];   /* their CLONE_NEW* types */
+    int join_count;
+    int sync_fd;                     /* the children's end of the sync socketpair */
+    const char *timens_offsets;      /* written after unshare(CLONE_NEWTIME); may be NULL */
+};
+
+/*
+ * Forks the container init into its namespaces. In the caller it returns
+ * the pid of the intermediate stage (the parent then speaks the sync
+ * protocol: USERNS_READY → USERNS_DONE → INIT_PID); in the container init
+ * it returns 0; -1 with errno if the first fork fails. The init is created
+ * with CLONE_PARENT, so it is the caller's child and can be waited for.
+ */
+pid_t apus_spawn(const struct apus_spawn_config *cfg);
+
+int apus_sync_send(int fd, int32_t type, int32_t value, const char *text);
+/* Returns 1 on a message, 0 on EOF, -1 on error. */
+int apus_sync_recv(int fd, struct apus_sync_msg *msg);
+
+int apus_send_fd(int sock, int fd);
+int apus_recv_fd(int sock);
+
+int apus_pipe_cloexec(int fds[2]);
+int apus_setresuid(uid_t uid);
+int apus_setresgid(gid_t gid);
+int apus_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int apus_pivot_root(const char *new_root, const char *put_old);
+int apus_close_range_cloexec(unsigned int first);
+int apus_capset(uint32_t version, const uint32_t effective[2], const uint32_t permitted[2], const uint32_t inheritable[2]);
+int apus_last_cap(void);
+/* openat2(2) with the given resolve flags; -1 with errno on failure. */
+int apus_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+int apus_ioctl_int(int fd, unsigned long request, unsigned long arg);
+int apus_pidfd_open(pid_t pid);
+int apus_pidfd_send_signal(int pidfd, int sig);
+/* ptsname_r + unlockpt for a /dev/ptmx fd. */
+int apus_pty_unlock(int master, char *name, size_t len);
+int apus_set_winsize(int fd, unsigned short rows, unsigned short cols);
+/* keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring. */
+int apus_join_session_keyring(const char *name);
+
+/* The git commit the binary was built from (set by the Makefile), or "unknown". */
+const char *apus_build_commit(void);
+
+#endif

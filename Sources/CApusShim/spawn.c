@@ -1,0 +1,120 @@
+#define _GNU_SOURCE
+#include "apus_shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int apus_sync_send(int fd, int32_t type, int32_t value, const char *text)
+{
+    struct apus_sync_msg msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.type = type;
+    msg.value = value;
+    if (text)
+        snprintf(msg.text, sizeof(msg.text), "%s", text);
+    ssize_t n;
+    do {
+        n = send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(msg) ? 0 : -1;
+}
+
+int apus_sync_recv(int fd, struct apus_sync_msg *msg)
+{
+    ssize_t n;
+    do {
+        n = recv(fd, msg, sizeof(*msg), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0)
+        return 0;
+    if (n != (ssize_t)sizeof(*msg)) {
+        if (n > 0)
+            errno = EPROTO;
+        return -1;
+    }
+    msg->text[sizeof(msg->text) - 1] = '\0';
+    return 1;
+}
+
+/* Reports a failed step to the parent and ends this stage. */
+static void stage_fail(int sync_fd, const char *what)
+{
+    int err = errno;
+    apus_sync_send(sync_fd, APUS_SYNC_ERROR, err, what);
+    _exit(1);
+}
+
+static void write_timens_offsets(int sync_fd, const char *offsets)
+{
+    int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        stage_fail(sync_fd, "open(/proc/self/timens_offsets)");
+    size_t len = strlen(offsets);
+    if (write(fd, offsets, len) != (ssize_t)len)
+        stage_fail(sync_fd, "write(/proc/self/timens_offsets)");
+    close(fd);
+}
+
+/*
+ * Stage 1 joins the namespaces given by path, creates the user namespace
+ * (so the parent can write its id maps from outside), then the others, and
+ * clones the init with CLONE_PARENT: the init is the first process in the
+ * new pid and time namespaces, which unshare() only applies to children.
+ */
+static void stage1(const struct apus_spawn_config *cfg)
+{
+    int fd = cfg->sync_fd;
+    char what[64];
+
+    for (int i = 0; i < cfg->join_count; i++) {
+        if (setns(cfg->join_fds[i], cfg->join_types[i]) < 0) {
+            snprintf(what, sizeof(what), "setns(ns type %#x)", cfg->join_types[i]);
+            stage_fail(fd, what);
+        }
+        close(cfg->join_fds[i]);
+    }
+    if ((cfg->clone_flags & CLONE_NEWUSER) && unshare(CLONE_NEWUSER) < 0)
+        stage_fail(fd, "unshare(CLONE_NEWUSER)");
+
+    if (apus_sync_send(fd, APUS_SYNC_USERNS_READY, getpid(), NULL) < 0)
+        _exit(1);
+    struct apus_sync_msg msg;
+    if (apus_sync_recv(fd, &msg) != 1 || msg.type != APUS_SYNC_USERNS_DONE)
+        _exit(1);
+
+    /* Become root in the new user namespace, as its creator maps us. */
+    if ((cfg->clone_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+        stage_fail(fd, "setresuid(0) in the new user namespace");
+
+    int rest = cfg->clone_flags & ~CLONE_NEWUSER;
+    if (rest && unshare(rest) < 0) {
+        snprintf(what, sizeof(what), "unshare(%#x)", rest);
+        stage_fail(fd, what);
+    }
+    if ((rest & CLONE_NEWTIME) && cfg->timens_offsets && cfg->timens_offsets[0])
+        write_timens_offsets(fd, cfg->timens_offsets);
+
+    pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+    if (init < 0)
+        stage_fail(fd, "clone(CLONE_PARENT)");
+    if (init == 0)
+        return; /* the container init continues in Swift */
+    apus_sync_send(fd, APUS_SYNC_INIT_PID, init, NULL);
+    _exit(0);
+}
+
+pid_t apus_spawn(const struct apus_spawn_config *cfg)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    stage1(cfg);
+    return 0;
+}

@@ -1,0 +1,104 @@
+import ApusRuntime
+import ApusSpec
+import CApusShim
+import Glibc
+
+/// What each implemented subcommand does: translate flags into a runtime
+/// call and print the result the way runc does.
+enum Handlers {
+    static func createOptions(_ inv: Invocation) throws -> CreateOptions {
+        if inv.global.systemdCgroup {
+            throw RuntimeError.usage("--systemd-cgroup is not supported: apus manages cgroups through cgroupfs")
+        }
+        var o = CreateOptions()
+        o.bundle = inv.flags.string("bundle") ?? "."
+        o.consoleSocket = inv.flags.string("console-socket")
+        o.pidFile = inv.flags.string("pid-file")
+        o.noPivot = inv.flags.bool("no-pivot")
+        o.noNewKeyring = inv.flags.bool("no-new-keyring")
+        if let n = try inv.flags.int("preserve-fds") {
+            guard n >= 0 && n < 65536 else { throw RuntimeError.usage("--preserve-fds must be between 0 and 65535") }
+            o.preserveFDs = Int32(n)
+        }
+        return o
+    }
+
+    static func create(_ inv: Invocation) throws -> Int32 {
+        try inv.runtime.create(id: inv.args[0], options: createOptions(inv))
+        return 0
+    }
+
+    static func start(_ inv: Invocation) throws -> Int32 {
+        try inv.runtime.start(id: inv.args[0])
+        return 0
+    }
+
+    static func run(_ inv: Invocation) throws -> Int32 {
+        try inv.runtime.run(id: inv.args[0], options: createOptions(inv),
+                            detach: inv.flags.bool("detach"), keep: inv.flags.bool("keep"))
+    }
+
+    static func state(_ inv: Invocation) throws -> Int32 {
+        Output.stdout(JSONWriter.indented(try inv.runtime.state(id: inv.args[0])) + "\n")
+        return 0
+    }
+
+    static func kill(_ inv: Invocation) throws -> Int32 {
+        let signal = try Signals.parse(inv.args.count > 1 ? inv.args[1] : "SIGTERM")
+        try inv.runtime.kill(id: inv.args[0], signal: signal, all: inv.flags.bool("all"))
+        return 0
+    }
+
+    static func delete(_ inv: Invocation) throws -> Int32 {
+        try inv.runtime.delete(id: inv.args[0], force: inv.flags.bool("force"))
+        return 0
+    }
+
+    static func list(_ inv: Invocation) throws -> Int32 {
+        let format = inv.flags.string("format") ?? "table"
+        let items = try inv.runtime.list()
+        if inv.flags.bool("quiet") {
+            Output.stdout(items.map { $0.record.id + "\n" }.joined())
+            return 0
+        }
+        switch format {
+        case "json":
+            let states = items.map { StateOutput.runcState($0.record, status: $0.status) }
+            Output.stdout((states.isEmpty ? "null" : JSONWriter.compact(.array(states))) + "\n")
+        case "table":
+            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+            for s in items {
+                let pid = s.status == .stopped ? 0 : s.record.pid
+                rows.append([s.record.id, String(pid), s.status.rawValue, s.record.bundle, s.record.created,
+                             s.record.owner.isEmpty ? "root" : s.record.owner])
+            }
+            Output.stdout(Output.table(rows))
+        default:
+            throw RuntimeError.usage("invalid format option")
+        }
+        return 0
+    }
+
+    static func spec(_ inv: Invocation) throws -> Int32 {
+        let bundle = inv.flags.string("bundle") ?? "."
+        if inv.flags.string("bundle") != nil && !FS.isDirectory(bundle) {
+            throw RuntimeError.bundle(path: bundle, reason: "no such directory")
+        }
+        let path = FS.join(bundle, "config.json")
+        if FS.exists(path) { throw RuntimeError.other("File \(path) exists. Remove it first") }
+        let spec = Spec.example(rootless: inv.flags.bool("rootless"), uid: geteuid(), gid: getegid())
+        try FS.writeAtomically(path, Array(JSONWriter.indented(spec.json, indent: "\t").utf8), mode: 0o666 & ~currentUmask())
+        return 0
+    }
+
+    static func features(_ inv: Invocation) throws -> Int32 {
+        Output.stdout(JSONWriter.indented(FeaturesReport.current.json, indent: "    ") + "\n")
+        return 0
+    }
+
+    private static func currentUmask() -> mode_t {
+        let m = umask(0)
+        umask(m)
+        return m
+    }
+}

@@ -1,0 +1,472 @@
+# shellcheck shell=bash
+#
+# Shared helpers for the runtime-agnostic lifecycle conformance suite.
+#
+#   RUNTIME=/usr/sbin/runc bats conformance/      # check the suite against runc
+#   bats conformance/                              # run against .build/release/apus
+#
+# Every test gets its own temporary directory (TESTDIR) holding a private
+# state root (ROOT, passed as `--root`) and an OCI bundle (BUNDLE) whose rootfs
+# is built from a static busybox.  `teardown` force-deletes every container
+# the test created, kills helper processes, checks that nothing (processes,
+# mounts, cgroups) was left behind and removes TESTDIR, even when the test
+# failed.
+
+bats_require_minimum_version 1.5.0
+
+RUNTIME="${RUNTIME:-$BATS_TEST_DIRNAME/../.build/release/apus}"
+RUNTIME="$(readlink -f "$RUNTIME" 2>/dev/null || echo "$RUNTIME")"
+BUSYBOX="${BUSYBOX:-/bin/busybox}"
+# A hung runtime must not hang the whole suite.
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-120}"
+
+# Commands linked to busybox inside the rootfs.
+BUSYBOX_APPLETS=(sh ls cat echo sleep true false hostname id readlink kill
+	env printf test mkdir touch rm wc grep sed tr head tail date stat ps
+	uname pwd mount)
+
+# --------------------------------------------------------------------------
+# Process / fd hygiene
+# --------------------------------------------------------------------------
+
+# Close every fd above 2 in the current (sub)shell.  bats keeps fds 3 and 4
+# open and waits for them to be closed; a container that inherits them would
+# make bats hang forever.
+_close_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then
+			eval "exec $fd>&-" 2>/dev/null || true
+		fi
+	done
+	return 0
+}
+
+# _rt ARGS...: the runtime with --root, stdin from /dev/null, no extra fds.
+_rt() {
+	(
+		_close_fds
+		exec "$RUNTIME" --root "$ROOT" "$@"
+	) </dev/null
+}
+
+# runtime ARGS...: `run` the runtime; sets $status, $output (stdout+stderr).
+# Use only for commands that do not leave a container process holding our
+# stdio behind (i.e. not `create` or `run -d`; see create_container).
+runtime() {
+	run _rt "$@"
+}
+
+# _rt_to_files OUT ERR ARGS...: run the runtime with stdout/stderr going to
+# files (pass-through mode: the container inherits them).
+_rt_to_files() {
+	local out=$1 err=$2
+	shift 2
+	(
+		_close_fds
+		exec "$RUNTIME" --root "$ROOT" "$@"
+	) </dev/null >"$out" 2>"$err"
+}
+
+# io_file ID EXT: file receiving the stdio of container ID ($TESTDIR/ID.EXT;
+# odd ids such as "a/b" or "" are hashed).
+io_file() {
+	local name=$1
+	if ! [[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._+,-]{0,99}$ ]]; then
+		name="odd-$(printf '%s' "$1" | md5sum | cut -c1-16)"
+	fi
+	echo "$TESTDIR/$name.$2"
+}
+
+# create_container ID [CREATE-FLAGS...]: `create --bundle $BUNDLE` with the
+# container's stdio redirected to $TESTDIR/ID.out / ID.err.  Sets $status and
+# $output (what the runtime itself printed).
+create_container() {
+	local id=$1 out err
+	shift
+	out=$(io_file "$id" out)
+	err=$(io_file "$id" err)
+	: >"$out"
+	: >"$err"
+	run _rt_to_files "$out" "$err" create --bundle "$BUNDLE" "$@" "$id"
+	output="$(cat "$out" "$err")"
+}
+
+# run_detached ID [RUN-FLAGS...]: `run -d --bundle $BUNDLE`, like create_container.
+run_detached() {
+	local id=$1 out err
+	shift
+	out=$(io_file "$id" out)
+	err=$(io_file "$id" err)
+	: >"$out"
+	: >"$err"
+	run _rt_to_files "$out" "$err" run -d --bundle "$BUNDLE" "$@" "$id"
+	output="$(cat "$out" "$err")"
+}
+
+# create_and_start ID: create + start, asserting success.
+create_and_start() {
+	create_container "$1"
+	assert_status 0
+	runtime start "$1"
+	assert_status 0
+}
+
+# container_stdout ID / container_stderr ID: what the container wrote so far.
+container_stdout() { cat "$(io_file "$1" out)"; }
+container_stderr() { cat "$(io_file "$1" err)"; }
+
+# spawn_bg CMD...: start a helper process in the background with no extra
+# fds; its pid is recorded so teardown kills it.  Prints nothing; the pid is
+# in $BG_PID.
+spawn_bg() {
+	(
+		_close_fds
+		exec "$@"
+	) </dev/null >/dev/null 2>&1 &
+	BG_PID=$!
+	echo "$BG_PID" >>"$TESTDIR/bg.pids"
+}
+
+# --------------------------------------------------------------------------
+# Bundle and config
+# --------------------------------------------------------------------------
+
+# Fallback configuration (runc 1.1.5 `runc spec`), used when `$RUNTIME spec`
+# is not available.
+_default_spec() {
+	cat <<'EOF'
+{
+	"ociVersion": "1.0.2-dev",
+	"process": {
+		"terminal": true,
+		"user": {"uid": 0, "gid": 0},
+		"args": ["sh"],
+		"env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+		"cwd": "/",
+		"capabilities": {
+			"bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+			"effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+			"permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+			"ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+		},
+		"rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+		"noNewPrivileges": true
+	},
+	"root": {"path": "rootfs", "readonly": true},
+	"hostname": "runc",
+	"mounts": [
+		{"destination": "/proc", "type": "proc", "source": "proc"},
+		{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+		{"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+		{"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+		{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+		{"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+		{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}
+	],
+	"linux": {
+		"resources": {"devices": [{"allow": false, "access": "rwm"}]},
+		"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
+		"maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+			"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+		"readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+	}
+}
+EOF
+}
+
+# setup_bundle: create TESTDIR, ROOT, BUNDLE (busybox rootfs + config.json).
+# The config runs `sleep 3600` with terminal=false and a writable rootfs.
+setup_bundle() {
+	TESTDIR="$(mktemp -d "${TMPDIR:-/tmp}/bats-apus.XXXXXX")"
+	# traversable by unprivileged (user-namespaced) container roots
+	chmod 755 "$TESTDIR"
+	ROOT="$TESTDIR/state"
+	BUNDLE="$TESTDIR/bundle"
+	ROOTFS="$BUNDLE/rootfs"
+	export TESTDIR ROOT BUNDLE ROOTFS
+	: >"$TESTDIR/ids"
+	: >"$TESTDIR/bg.pids"
+
+	[ -x "$RUNTIME" ] || {
+		echo "RUNTIME=$RUNTIME is not an executable" >&2
+		return 1
+	}
+
+	mkdir -p "$ROOTFS"/{bin,proc,sys,dev,tmp,etc,root,run}
+	chmod 1777 "$ROOTFS/tmp"
+	cp "$BUSYBOX" "$ROOTFS/bin/busybox"
+	local a
+	for a in "${BUSYBOX_APPLETS[@]}"; do
+		ln -sf busybox "$ROOTFS/bin/$a"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOTFS/etc/passwd"
+	printf 'root:x:0:\ntty:x:5:\n' >"$ROOTFS/etc/group"
+
+	# The base config comes from `$RUNTIME spec` (cached per test file), or
+	# the built-in copy of runc's if that does not work.
+	local base="${BATS_FILE_TMPDIR:-$TESTDIR}/config.base.json"
+	if [ ! -s "$base" ]; then
+		if (cd "$BUNDLE" && "$RUNTIME" spec </dev/null >/dev/null 2>&1 3>&- 4>&-) &&
+			jq -e '.process and .root' "$BUNDLE/config.json" >/dev/null 2>&1; then
+			mv "$BUNDLE/config.json" "$base"
+		else
+			rm -f "$BUNDLE/config.json"
+			_default_spec >"$base"
+		fi
+	fi
+	cp "$base" "$BUNDLE/config.json"
+	update_config '.process.terminal = false
+		| .process.args = ["sleep", "3600"]
+		| .root.readonly = false'
+}
+
+# update_config FILTER [JQ-ARGS...]: rewrite $BUNDLE/config.json through jq.
+update_config() {
+	local filter=$1
+	shift
+	jq "$filter" "$@" <"$BUNDLE/config.json" >"$BUNDLE/config.json.new" &&
+		mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+}
+
+# json_array STRING...: print a JSON array of the given strings (safe for
+# strings that look like options, contain quotes, newlines, ...).
+json_array() {
+	local i=0 a jqargs=() names=()
+	for a in "$@"; do
+		jqargs+=(--arg "a$i" "$a")
+		names+=("\$a$i")
+		i=$((i + 1))
+	done
+	local IFS=,
+	jq -nc "${jqargs[@]}" "[${names[*]}]"
+}
+
+# set_args ARG...: set process.args.
+set_args() {
+	update_config '.process.args = $a' --argjson a "$(json_array "$@")"
+}
+
+# unique_id: a fresh container id ("bats-" prefix, so leaks are findable with
+# `find /sys/fs/cgroup -name 'bats*'`).  Recorded for teardown.
+unique_id() {
+	local id
+	id="bats-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+	echo "$id" >>"$TESTDIR/ids"
+	echo "$id"
+}
+
+# --------------------------------------------------------------------------
+# State helpers and assertions
+# --------------------------------------------------------------------------
+
+# state_field ID FIELD: print one field of `state ID` (empty on error).
+state_field() {
+	_rt state "$1" 2>/dev/null | jq -r ".$2" 2>/dev/null
+}
+
+container_pid() { state_field "$1" pid; }
+container_status() { state_field "$1" status; }
+
+# wait_for_status ID STATUS [TIMEOUT-SECONDS=10]
+wait_for_status() {
+	local id=$1 want=$2 timeout=${3:-10} cur i
+	for ((i = 0; i < timeout * 20; i++)); do
+		cur="$(container_status "$id")"
+		[ "$cur" = "$want" ] && return 0
+		sleep 0.05
+	done
+	echo "container $id: status '$cur', wanted '$want' after ${timeout}s" >&2
+	return 1
+}
+
+# wait_until TIMEOUT CMD...: poll CMD every 50ms.
+wait_until() {
+	local timeout=$1 i
+	shift
+	for ((i = 0; i < timeout * 20; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	echo "timed out after ${timeout}s waiting for: $*" >&2
+	return 1
+}
+
+pid_alive() {
+	[ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		echo "expected exit status $1, got $status; output:" >&2
+		echo "$output" >&2
+		return 1
+	fi
+}
+
+assert_output_contains() {
+	if [[ "$output" != *"$1"* ]]; then
+		echo "expected output to contain: $1" >&2
+		echo "actual output: $output" >&2
+		return 1
+	fi
+}
+
+assert_equal() {
+	if [ "$1" != "$2" ]; then
+		echo "expected: '$2'" >&2
+		echo "actual:   '$1'" >&2
+		return 1
+	fi
+}
+
+# assert_root_empty: the state root has no entries (it may not exist).
+assert_root_empty() {
+	local left
+	left="$(ls -A "$ROOT" 2>/dev/null || true)"
+	if [ -n "$left" ]; then
+		echo "state root not empty: $left" >&2
+		return 1
+	fi
+}
+
+# cgroups_of ID: cgroup directories whose name starts with ID.
+cgroups_of() {
+	find /sys/fs/cgroup -maxdepth 6 -type d -name "$1*" 2>/dev/null
+}
+
+assert_no_cgroups() {
+	local left
+	left="$(cgroups_of "$1")"
+	if [ -n "$left" ]; then
+		echo "cgroups left for $1: $left" >&2
+		return 1
+	fi
+}
+
+# procs_in_rootfs: host pids of processes whose root directory is our bundle
+# rootfs (same inode: the rootfs bind mount keeps st_dev/st_ino).
+procs_in_rootfs() {
+	local p
+	for p in $(find -L /proc -mindepth 2 -maxdepth 2 -name root -samefile "$ROOTFS" 2>/dev/null); do
+		p=${p#/proc/}
+		p=${p%/root}
+		pid_alive "$p" && echo "$p"
+	done
+	return 0
+}
+
+# pids_in_pidns PID: host pids sharing PID's pid namespace.
+pids_in_pidns() {
+	local ns p
+	ns="$(readlink "/proc/$1/ns/pid" 2>/dev/null)" || return 0
+	ns=${ns//[/\\[}
+	ns=${ns//]/\\]}
+	for p in $(find /proc -mindepth 3 -maxdepth 3 -path '/proc/*/ns/pid' -lname "$ns" 2>/dev/null); do
+		p=${p#/proc/}
+		p=${p%/ns/pid}
+		pid_alive "$p" && echo "$p"
+	done
+	return 0
+}
+
+# runtime_supports_ns TYPE: false only when `$RUNTIME features` reports the
+# supported namespaces and TYPE is not among them.
+runtime_supports_ns() {
+	local f
+	f="$("$RUNTIME" features 2>/dev/null </dev/null 3>&- 4>&-)" || return 0
+	jq -e '.linux.namespaces' <<<"$f" >/dev/null 2>&1 || return 0
+	jq -e --arg t "$1" '.linux.namespaces | index($t)' <<<"$f" >/dev/null 2>&1
+}
+
+# is_runc_before_1_2: true if RUNTIME is runc 1.0/1.1 (known spec deviations).
+is_runc_before_1_2() {
+	"$RUNTIME" --version 2>/dev/null </dev/null 3>&- 4>&- | grep -qE '^runc version 1\.[01]\.'
+}
+
+# --------------------------------------------------------------------------
+# setup / teardown
+# --------------------------------------------------------------------------
+
+setup() {
+	setup_bundle
+}
+
+teardown() {
+	teardown_bundle
+}
+
+# _rt_bounded ARGS...: like _rt but killed after 20s (teardown must not hang
+# on a broken runtime).
+_rt_bounded() {
+	(
+		_close_fds
+		exec timeout -s KILL 20 "$RUNTIME" --root "$ROOT" "$@"
+	) </dev/null
+}
+
+teardown_bundle() {
+	[ -n "${TESTDIR:-}" ] && [ -d "$TESTDIR" ] || return 0
+	local rc=0 id live ids pid left cg m
+
+	# 1. force-delete every container the runtime knows about
+	live="$(
+		{
+			_rt_bounded list -q 2>/dev/null
+			ls -A "$ROOT" 2>/dev/null
+		} | sort -u
+	)"
+	for id in $live; do
+		_rt_bounded delete --force "$id" >/dev/null 2>&1 || {
+			_rt_bounded kill "$id" KILL >/dev/null 2>&1
+			_rt_bounded delete --force "$id" >/dev/null 2>&1
+		}
+	done
+
+	# 2. helper processes started by the test
+	while read -r pid; do
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	done <"$TESTDIR/bg.pids"
+	while read -r pid; do
+		[ -n "$pid" ] && wait "$pid" 2>/dev/null
+	done <"$TESTDIR/bg.pids"
+
+	# 3. leak checks (a leak fails the test) + last-resort cleanup
+	left="$(procs_in_rootfs)"
+	if [ -n "$left" ]; then
+		echo "teardown: processes left in the container rootfs: $left" >&2
+		kill -9 $left 2>/dev/null
+		rc=1
+	fi
+	# (only our own "bats-" ids: never touch unrelated cgroups)
+	ids="$(printf '%s\n' $live | cat - "$TESTDIR/ids" | grep '^bats-.' | sort -u || true)"
+	if [ -n "$ids" ]; then
+		left="$(find /sys/fs/cgroup -maxdepth 6 -type d 2>/dev/null |
+			awk -F/ 'NR == FNR { want[$0] = 1; next } { for (w in want) if (index($NF, w) == 1) { print; next } }' \
+				<(echo "$ids") - || true)"
+		if [ -n "$left" ]; then
+			echo "teardown: cgroups left behind: $left" >&2
+			for cg in $left; do
+				# shellcheck disable=SC2046
+				kill -9 $(cat "$cg/cgroup.procs" 2>/dev/null) 2>/dev/null
+			done
+			sleep 0.2
+			for cg in $(printf '%s\n' $left | sort -r); do
+				rmdir "$cg" 2>/dev/null
+			done
+			rc=1
+		fi
+	fi
+	left="$(grep -F "$TESTDIR" /proc/self/mountinfo | awk '{print $5}' || true)"
+	if [ -n "$left" ]; then
+		echo "teardown: mounts left behind: $left" >&2
+		for m in $(printf '%s\n' $left | sort -r); do
+			umount -l "$m" 2>/dev/null
+		done
+		rc=1
+	fi
+
+	rm -rf --one-file-system "$TESTDIR"
+	return $rc
+}
