@@ -145,7 +145,7 @@ assert_nothing_left() {
 	run _rt_to_files "$TESTDIR/o" "$TESTDIR/o" create --bundle "$TESTDIR/missing" "$id"
 	assert_status 1
 	output=$(cat "$TESTDIR/o")
-	assert_output_contains "no such file or directory"
+	assert_output_contains_i "no such file or directory"
 	assert_nothing_left "$id"
 }
 

@@ -313,6 +313,15 @@ assert_output_contains() {
 	fi
 }
 
+# Case-insensitive: Go prints errno texts in lower case, C's strerror capitalised.
+assert_output_contains_i() {
+	if [[ "${output,,}" != *"${1,,}"* ]]; then
+		echo "expected output to contain (any case): $1" >&2
+		echo "actual output: $output" >&2
+		return 1
+	fi
+}
+
 assert_equal() {
 	if [ "$1" != "$2" ]; then
 		echo "expected: '$2'" >&2

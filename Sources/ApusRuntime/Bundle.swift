@@ -4,9 +4,9 @@ import Glibc
 /// An OCI bundle: a directory with config.json and the rootfs it names.
 enum Bundle {
     static func load(_ path: String) throws -> (spec: Spec, bundle: String, rootfs: String) {
-        guard FS.isDirectory(path) else {
-            throw RuntimeError.bundle(path: path, reason: FS.exists(path) ? "not a directory" : "no such directory")
-        }
+        var st = stat()
+        if stat(path, &st) < 0 { throw RuntimeError.syscall(step: "opening bundle", call: "stat(\(path))", errno: errno) }
+        if (st.st_mode & S_IFMT) != S_IFDIR { throw RuntimeError.syscall(step: "opening bundle", call: "chdir(\(path))", errno: ENOTDIR) }
         let bundle = try FS.realpath(path)
         let configPath = bundle + "/config.json"
         guard FS.exists(configPath) else {
@@ -52,7 +52,7 @@ enum Support {
             try reject("mounts[\(i)].uidMappings", m.uidMappings != nil || m.gidMappings != nil, "id-mapped mounts are not supported by this version of apus")
         }
         let ns = NamespacePlan(spec)
-        if !ns.creates(.mount) && !(spec.mounts ?? []).isEmpty {
+        if ns.shares(.mount) && !(spec.mounts ?? []).isEmpty {
             throw RuntimeError.unsupported(path: "mounts", reason: "mounts need a new mount namespace (add {\"type\": \"mount\"} to linux.namespaces)")
         }
     }

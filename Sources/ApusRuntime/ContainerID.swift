@@ -1,7 +1,8 @@
 /// Container ids become directory names under the state root and cgroup
 /// names, so they are checked before anything is created.
 public enum ContainerID {
-    public static let maxLength = 1024
+    /// A directory and cgroup name: NAME_MAX.
+    public static let maxLength = 255
 
     public static func validate(_ id: String) throws {
         if id.isEmpty { throw RuntimeError.invalidID(id, reason: "must not be empty") }
@@ -13,8 +14,8 @@ public enum ContainerID {
         }
         for c in id.utf8 {
             let ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)
-                || c == 0x5f || c == 0x2b || c == 0x2e || c == 0x2d
-            if !ok { throw RuntimeError.invalidID(id, reason: "only letters, digits and _ + . - are allowed") }
+                || c == 0x5f || c == 0x2b || c == 0x2e || c == 0x2d || c == 0x2c // "," as runc accepts it
+            if !ok { throw RuntimeError.invalidID(id, reason: "only letters, digits and _ + . - , are allowed") }
         }
     }
 }

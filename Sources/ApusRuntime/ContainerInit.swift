@@ -34,11 +34,15 @@ enum ContainerInit {
         // Until exec, /proc/<init>/exe is the host's apus binary: keep other
         // processes (an `exec` into the container) from opening it.
         _ = apus_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        // As pid 1 of its namespace the init ignores signals it has no
+        // handler for: a created container must still die on `kill` (TERM).
+        for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig) { _exit(128 + $0) } }
         if setsid() < 0 && errno != EPERM { throw RuntimeError.syscall(step: "starting a session", call: "setsid()", errno: errno) }
         let spec = plan.spec
         let rootfs = Rootfs(spec: spec, rootfs: plan.rootfs, noPivot: plan.noPivot,
-                            inUserNamespace: plan.namespaces.creates(.user) || plan.namespaces.joins(.user))
-        if plan.createsMountNamespace { try rootfs.prepare() }
+                            inUserNamespace: !plan.namespaces.shares(.user),
+                            cgroupPaths: plan.cgroupPaths, inCgroupNamespace: !plan.namespaces.shares(.cgroup))
+        if plan.hasMountNamespace { try rootfs.prepare() }
         try setHostname(spec, plan.namespaces)
 
         try sync.send(APUS_SYNC_HOOKS)
@@ -47,7 +51,7 @@ enum ContainerInit {
         let creating = plan.stateForHooks(status: .creating, pid: hostPID)
         try Hooks.run(.createContainer, hooks: spec.hooks, state: creating)
 
-        if plan.createsMountNamespace {
+        if plan.hasMountNamespace {
             try rootfs.enter()
         } else {
             try check(chroot(plan.rootfs), "entering the rootfs", "chroot(\(plan.rootfs))")
@@ -55,7 +59,7 @@ enum ContainerInit {
         }
         if plan.process.terminal == true { try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize) }
         try writeSysctls(spec)
-        if plan.createsMountNamespace { try rootfs.finish() }
+        if plan.hasMountNamespace { try rootfs.finish() }
 
         let process = plan.process
         try ProcessSetup.rlimits(process)

@@ -12,8 +12,13 @@ extension Runtime {
             try? FS.removeTree(store.path(of: id))
             return
         }
-        try dir.lock()
-        let record = try dir.load()
+        let record: ContainerRecord
+        do {
+            try dir.lock()
+            record = try dir.load()
+        } catch RuntimeError.notFound where force {
+            return // deleted by a concurrent delete while we waited for the lock
+        }
         let status = record.currentStatus(dir: dir)
         switch status {
         case .stopped: break

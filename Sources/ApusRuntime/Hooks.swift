@@ -79,7 +79,7 @@ public enum Hooks {
         if ready == 0 {
             kill(pid, SIGKILL)
             waitpid(pid, &status, 0)
-            throw RuntimeError.other("timed out after \(timeout)s")
+            throw RuntimeError.other("hook ran past its timeout of \(timeout)s and was killed")
         }
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { throw RuntimeError.syscall(step: "waiting for hook", call: "waitpid(\(pid))", errno: errno) }

@@ -20,7 +20,8 @@ struct LaunchPlan {
     /// O_PATH fd of the exec fifo, reopened for writing by the init.
     var fifoFD: Int32 = -1
 
-    var createsMountNamespace: Bool { namespaces.creates(.mount) }
+    /// Mount setup happens in the container's own mount namespace, created or joined.
+    var hasMountNamespace: Bool { !namespaces.shares(.mount) }
 }
 
 public struct CreateOptions {

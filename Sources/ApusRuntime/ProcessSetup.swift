@@ -61,7 +61,13 @@ enum ProcessSetup {
         try check(apus_close_range_cloexec(UInt32(3 + keep)), "closing file descriptors", "close_range(\(3 + keep), ~0, CLOSE_RANGE_CLOEXEC)")
     }
 
+    /// execve with a clean signal state: handlers reset by exec itself, the
+    /// mask (inherited from `apus run`, which blocks everything) cleared here.
     static func exec(_ path: String, args: [String], env: [String]) -> Int32 {
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
+        signal(SIGPIPE, SIG_DFL)
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
         execve(path, &cArgs, &cEnv)

@@ -9,6 +9,9 @@ struct Rootfs {
     let rootfs: String
     let noPivot: Bool
     let inUserNamespace: Bool
+    /// The container's own cgroups (host view), shown at its cgroup mount.
+    let cgroupPaths: [String: String]
+    let inCgroupNamespace: Bool
 
     /// Everything that must happen while the host filesystem is still visible.
     func prepare() throws {
@@ -84,28 +87,31 @@ struct Rootfs {
                          nil, step: "\(step): remount")
     }
 
-    /// A cgroup mount shows the container its own cgroup: cgroup2 as is
-    /// (the cgroup namespace roots it), v1 as a tmpfs with one bind per
-    /// hierarchy, like runc.
+    /// A cgroup mount shows the container its own cgroup: a fresh cgroup2
+    /// mount in a cgroup namespace (which roots it there), otherwise binds of
+    /// the container's cgroup directories (v1: on a tmpfs, one per hierarchy).
     private func mountCgroup(_ m: Mount, step: String, safe: SafePath, opts: MountOptions) throws {
         let hierarchies = Cgroups.hierarchies()
         let flags = opts.flags | UInt(MS_NOSUID) | UInt(MS_NOEXEC) | UInt(MS_NODEV)
         if Cgroups.layout(hierarchies) == .v2 {
             let target = try safe.ensure(m.destination, directory: true)
             defer { close(target) }
-            try mountOrThrow("cgroup2", SafePath.procPath(target), "cgroup2", flags, nil, step: step)
+            if inCgroupNamespace {
+                try mountOrThrow("cgroup2", SafePath.procPath(target), "cgroup2", flags, nil, step: step)
+            } else {
+                try mountOrThrow(cgroupPaths["unified"] ?? "", SafePath.procPath(target), nil, UInt(MS_BIND) | UInt(MS_REC), nil, step: step)
+                try remount(m.destination, flags: flags, safe: safe, step: step)
+            }
             return
         }
         let target = try safe.ensure(m.destination, directory: true)
         try mountOrThrow("tmpfs", SafePath.procPath(target), "tmpfs", UInt(MS_NOSUID) | UInt(MS_NOEXEC) | UInt(MS_NODEV), "mode=755", step: step)
         close(target)
-        let own = Cgroups.ownPaths()
         for h in hierarchies {
             let name = h.key == "unified" ? "unified" : String(h.key.split(separator: "=").last ?? "")
             let sub = try safe.ensure(FS.join(m.destination, name), directory: true)
             defer { close(sub) }
-            // Inside a cgroup namespace the container's own cgroup is the root to show.
-            let source = FS.join(h.mountPoint, own[h.key] ?? "/")
+            guard let source = cgroupPaths[h.key] else { continue }
             try mountOrThrow(source, SafePath.procPath(sub), nil, UInt(MS_BIND) | UInt(MS_REC), nil, step: "\(step): \(name)")
             try remount(FS.join(m.destination, name), flags: flags, safe: safe, step: "\(step): \(name)")
         }

@@ -28,15 +28,15 @@ public enum RuntimeError: Error, CustomStringConvertible {
         case .unsupported(let path, let reason):
             return "config.json: \(path): \(reason)"
         case .invalidID(let id, let reason):
-            return "invalid container id \"\(id)\": \(reason)"
+            return id.isEmpty ? "container id cannot be empty" : "invalid container ID format: \"\(id)\": \(reason)"
         case .notFound:
             return "container does not exist"
         case .exists(let id):
-            return "container with id exists: \(id)"
+            return "container with given ID already exists: \(id)"
         case .wrongStatus(let id, let status, let wanted):
             return "container \(id) is \(status.rawValue), \(wanted)"
         case .hook(let kind, let index, let path, let reason):
-            return "\(kind) hook #\(index) (\(path)): \(reason)"
+            return "error running hook #\(index) (\(kind) \(path)): \(reason)"
         case .bundle(let path, let reason):
             return "bundle \(path): \(reason)"
         case .usage(let text):

@@ -14,7 +14,7 @@ public enum Signals {
 
     public static func parse(_ text: String) throws -> Int32 {
         if let n = Int32(text) {
-            guard n > 0 && n <= 64 else { throw RuntimeError.usage("invalid signal \"\(text)\"") }
+            guard n >= 0 && n <= 64 else { throw RuntimeError.other("unable to signal init: invalid argument") }
             return n
         }
         var name = text.uppercased()

@@ -16,7 +16,7 @@ public struct StateStore {
     /// concurrent creates of one id exactly one wins.
     public func claim(_ id: String) throws -> ContainerDir {
         try ContainerID.validate(id)
-        try FS.mkdirAll(root, mode: 0o711)
+        try FS.mkdirAll(root, mode: 0o700)
         let dir = path(of: id)
         if mkdir(dir, 0o711) < 0 {
             if errno == EEXIST { throw RuntimeError.exists(id: id) }

@@ -72,8 +72,11 @@ static void stage1(const struct apus_spawn_config *cfg)
 {
     int fd = cfg->sync_fd;
     char what[64];
+    int in_userns = cfg->clone_flags & CLONE_NEWUSER;
 
     for (int i = 0; i < cfg->join_count; i++) {
+        if (cfg->join_types[i] == CLONE_NEWUSER)
+            in_userns = 1;
         if (setns(cfg->join_fds[i], cfg->join_types[i]) < 0) {
             snprintf(what, sizeof(what), "setns(ns type %#x)", cfg->join_types[i]);
             stage_fail(fd, what);
@@ -89,9 +92,12 @@ static void stage1(const struct apus_spawn_config *cfg)
     if (apus_sync_recv(fd, &msg) != 1 || msg.type != APUS_SYNC_USERNS_DONE)
         _exit(1);
 
-    /* Become root in the new user namespace, as its creator maps us. */
-    if ((cfg->clone_flags & CLONE_NEWUSER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
-        stage_fail(fd, "setresuid(0) in the new user namespace");
+    /*
+     * Become root of the (new or joined) user namespace: our host ids are
+     * usually unmapped there, and files we create would fail with EOVERFLOW.
+     */
+    if (in_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+        stage_fail(fd, "setresuid(0) in the user namespace");
 
     int rest = cfg->clone_flags & ~CLONE_NEWUSER;
     if (rest && unshare(rest) < 0) {

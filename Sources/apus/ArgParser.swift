@@ -24,11 +24,12 @@ enum ArgCount {
         }
     }
 
-    var phrase: String {
+    /// runc's wording for a wrong argument count.
+    func complaint(_ n: Int) -> String {
         switch self {
         case .exactly(let k): return "exactly \(k)"
-        case .atLeast(let k): return "at least \(k)"
-        case .between(let a, let b): return "between \(a) and \(b)"
+        case .atLeast(let k): return "a minimum of \(k)"
+        case .between(let a, let b): return n < a ? "a minimum of \(a)" : "a maximum of \(b)"
         }
     }
 }
@@ -37,6 +38,8 @@ struct UsageError: Error {
     let message: String
     let command: String?
     var exitCode: Int32 = 1
+    /// First line of the help printed on stdout; default: "Incorrect Usage: <message>".
+    var banner: String? = nil
 }
 
 struct ParsedFlags {

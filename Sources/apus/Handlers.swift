@@ -39,7 +39,8 @@ enum Handlers {
     }
 
     static func state(_ inv: Invocation) throws -> Int32 {
-        Output.stdout(JSONWriter.indented(try inv.runtime.state(id: inv.args[0])) + "\n")
+        // runc prints no trailing newline; callers parse the bytes as they are.
+        Output.stdout(JSONWriter.indented(try inv.runtime.state(id: inv.args[0])))
         return 0
     }
 
@@ -63,14 +64,17 @@ enum Handlers {
         }
         switch format {
         case "json":
-            let states = items.map { StateOutput.runcState($0.record, status: $0.status) }
+            let states = items.map { item -> JSONValue in
+                var record = item.record
+                record.owner = owner(of: item.record)
+                return StateOutput.runcState(record, status: item.status)
+            }
             Output.stdout((states.isEmpty ? "null" : JSONWriter.compact(.array(states))) + "\n")
         case "table":
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in items {
                 let pid = s.status == .stopped ? 0 : s.record.pid
-                rows.append([s.record.id, String(pid), s.status.rawValue, s.record.bundle, s.record.created,
-                             s.record.owner.isEmpty ? "root" : s.record.owner])
+                rows.append([s.record.id, String(pid), s.status.rawValue, s.record.bundle, s.record.created, owner(of: s.record)])
             }
             Output.stdout(Output.table(rows))
         default:
@@ -94,6 +98,12 @@ enum Handlers {
     static func features(_ inv: Invocation) throws -> Int32 {
         Output.stdout(JSONWriter.indented(FeaturesReport.current.json, indent: "    ") + "\n")
         return 0
+    }
+
+    /// `list` shows who owns the container (runc: the state directory's owner).
+    private static func owner(of record: ContainerRecord) -> String {
+        if !record.owner.isEmpty { return record.owner }
+        return geteuid() == 0 ? "root" : String(geteuid())
     }
 
     private static func currentUmask() -> mode_t {

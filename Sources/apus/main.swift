@@ -71,7 +71,8 @@ func main() -> Never {
                                                 reorder: command.reorder, command: command.name)
         if flags.bool("help") { Output.stdout(commandHelp(command)); exit(0) }
         guard command.args.accepts(args.count) else {
-            throw UsageError(message: "apus: \"\(command.name)\" requires \(command.args.phrase) argument(s)", command: command.name)
+            throw UsageError(message: "\"\(command.name)\" requires \(command.args.complaint(args.count)) argument(s)",
+                             command: command.name, banner: "Incorrect Usage.")
         }
         guard let handler = command.run else {
             fail("\(command.name) is not implemented yet in apus", logger: logger)
@@ -79,7 +80,7 @@ func main() -> Never {
         exit(try handler(Invocation(global: global, flags: flags, args: args)))
     } catch let e as UsageError {
         if let c = e.command, let command = commands.first(where: { $0.name == c }) {
-            Output.stdout("Incorrect Usage: \(e.message)\n\n" + commandHelp(command))
+            Output.stdout((e.banner ?? "Incorrect Usage: \(e.message)") + "\n\n" + commandHelp(command))
         }
         fail(e.message, logger: logger, code: e.exitCode)
     } catch {
