@@ -1,0 +1,46 @@
+# Apus — an OCI runtime in Swift. `make deps && make test` on a fresh Debian 12 machine.
+PREFIX ?= /usr/local
+SWIFT ?= swift
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The binary links the Swift stdlib statically: no Foundation, fast startup.
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xcc -DAPUS_COMMIT=\"$(COMMIT)\"
+APUS := .build/release/apus
+BATS ?= bats
+
+# Every Debian package that build, tests, benchmarks, demo and e2e need.
+DEB_PACKAGES := pkg-config libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
+	hyperfine strace iproute2 util-linux procps psmisc podman containerd uidmap
+
+.PHONY: all deps build test unit conformance install demo bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build:
+	$(SWIFT) build $(RELEASE_FLAGS) --product apus
+
+unit:
+	$(SWIFT) test
+
+conformance: build
+	RUNTIME=$(CURDIR)/$(APUS) $(BATS) conformance/
+
+test: deps build unit conformance
+
+install: build
+	install -D -m 0755 $(APUS) $(DESTDIR)$(PREFIX)/bin/apus
+
+demo: deps build
+	tools/demo.sh $(APUS)
+
+bench: deps build
+	tools/bench-startup.sh $(APUS)
+
+clean:
+	rm -rf .build
