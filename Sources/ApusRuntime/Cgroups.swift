@@ -81,7 +81,7 @@ public enum Cgroups {
     /// hierarchy's root, a relative one (or the container id when none is
     /// given) from Apus's own cgroup.
     public static func paths(cgroupsPath: String?, id: String) throws -> [String: String] {
-        let inner = (cgroupsPath?.isEmpty == false) ? cgroupsPath! : id
+        let inner = cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? id
         if inner.split(separator: "/").contains("..") {
             throw RuntimeError.unsupported(path: "linux.cgroupsPath", reason: "must not contain \"..\"")
         }

@@ -75,7 +75,7 @@ public struct Runtime {
         withUnsafeMutableBytes(of: &cfg.join_types) { raw in
             for (i, j) in plan.namespaces.join.enumerated() { raw.storeBytes(of: j.type.cloneFlag, toByteOffset: i * 4, as: Int32.self) }
         }
-        let offsets = NamespaceTimeOffsets.text(plan.spec)
+        let offsets = NamespacePlan.timeOffsets(plan.spec)
         let stage1 = offsets.withCString { cOffsets -> pid_t in
             cfg.timens_offsets = cOffsets
             return apus_spawn(&cfg)
@@ -117,15 +117,13 @@ public struct Runtime {
         return record
     }
 
-    /// systemd socket activation: LISTEN_FDS fds after stdio pass through.
+    /// systemd socket activation: LISTEN_FDS fds after stdio pass through,
+    /// when they were meant for us (LISTEN_PID is our pid), as in runc.
     private func listenFDs() -> Int32 {
-        guard let v = getenv("LISTEN_FDS"), let n = Int32(String(cString: v)), n > 0 else { return 0 }
+        guard let pid = getenv("LISTEN_PID"), Int32(String(cString: pid)) == getpid(),
+              let v = getenv("LISTEN_FDS"), let n = Int32(String(cString: v)), n > 0 else { return 0 }
         return n
     }
-}
-
-enum NamespaceTimeOffsets {
-    static func text(_ spec: Spec) -> String { NamespacePlan.timeOffsets(spec) }
 }
 
 /// Undoes a half-made container: kills the init (and the intermediate

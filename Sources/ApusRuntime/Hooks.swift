@@ -43,7 +43,7 @@ public enum Hooks {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
-        let args = (hook.args?.isEmpty == false) ? hook.args! : [hook.path]
+        let args = hook.args.flatMap { $0.isEmpty ? nil : $0 } ?? [hook.path]
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = (hook.env ?? []).map { strdup($0) } + [nil]
         defer { (cArgs + cEnv).forEach { free($0) } }

@@ -34,11 +34,14 @@ public enum ConfigLoader {
             if st.st_mode & S_IFMT == S_IFDIR { throw SpecError("\(quoted(path)) is a directory", at: .root) }
             if st.st_size > maxConfigSize { throw tooLarge }
         }
+        // Size the buffer from fstat (configs are small): zero-filling the
+        // whole 16 MiB cap up front would cost milliseconds on every create.
         let limit = maxConfigSize + 1
-        var bytes = [UInt8](repeating: 0, count: limit)
+        var bytes = [UInt8](repeating: 0, count: min(limit, max(Int(st.st_size) + 1, 4096)))
         var count = 0
         while count < limit {
-            let n = bytes.withUnsafeMutableBytes { buf in read(fd, buf.baseAddress! + count, limit - count) }
+            if count == bytes.count { bytes += [UInt8](repeating: 0, count: min(bytes.count, limit - bytes.count)) }
+            let n = bytes.withUnsafeMutableBytes { buf in read(fd, buf.baseAddress! + count, buf.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SpecError("cannot read \(quoted(path)): \(errnoText(errno))", at: .root)
