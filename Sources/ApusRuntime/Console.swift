@@ -25,6 +25,14 @@ enum Console {
         if slave > 2 { close(slave) }
     }
 
+    /// The internal console socket of a foreground `run`: (apus's end, the init's end).
+    static func socketPair() throws -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        try check(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds),
+                  "creating the console socket", "socketpair(AF_UNIX)")
+        return (fds[0], fds[1])
+    }
+
     /// Connects to the --console-socket path before the fork: after
     /// pivot_root the host path is out of reach.
     static func connect(_ path: String) throws -> Int32 {

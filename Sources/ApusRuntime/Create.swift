@@ -14,12 +14,19 @@ public struct Runtime {
     }
 
     public func create(id: String, options: CreateOptions) throws {
+        _ = try create(id: id, options: options, consoleForRun: false)
+    }
+
+    /// With `consoleForRun` (foreground `run` of a terminal container and no
+    /// --console-socket), apus itself receives the pty master, like runc:
+    /// the returned fd is its end of the internal console socket.
+    func create(id: String, options: CreateOptions, consoleForRun: Bool) throws -> Int32 {
         let (spec, bundle, rootfs) = try Bundle.load(options.bundle)
         try Support.check(spec)
         guard let process = spec.process else {
             throw RuntimeError.config(SpecError("required property is missing", at: JSONPath.root.key("process")))
         }
-        if process.terminal == true && options.consoleSocket == nil {
+        if process.terminal == true && options.consoleSocket == nil && !consoleForRun {
             throw RuntimeError.usage("cannot allocate tty if apus will detach without setting console socket")
         }
         if process.terminal != true, options.consoleSocket != nil {
@@ -27,6 +34,7 @@ public struct Runtime {
         }
         let dir = try store.claim(id)
         var cleanup = Cleanup(dir: dir)
+        var internalConsole: Int32 = -1
         do {
             // No flock here: the init would inherit it across fork and hold it
             // until exec. The mkdir claim already excludes other creates, and
@@ -42,7 +50,11 @@ public struct Runtime {
             try check(chmod(dir.fifoPath, 0o622), "creating the exec fifo", "chmod(\(dir.fifoPath))")
             plan.fifoFD = open(dir.fifoPath, APUS_O_PATH | O_CLOEXEC)
             try check(plan.fifoFD, "opening the exec fifo", "open(\(dir.fifoPath), O_PATH)")
-            if let path = options.consoleSocket { plan.consoleSocketFD = try Console.connect(path) }
+            if let path = options.consoleSocket {
+                plan.consoleSocketFD = try Console.connect(path)
+            } else if process.terminal == true {
+                (internalConsole, plan.consoleSocketFD) = try Console.socketPair()
+            }
             cleanup.cgroupPaths = plan.cgroupPaths
             try Cgroups.create(plan.cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
@@ -53,7 +65,9 @@ public struct Runtime {
             }
             close(plan.fifoFD)
             if plan.consoleSocketFD >= 0 { close(plan.consoleSocketFD) }
+            return internalConsole
         } catch {
+            if internalConsole >= 0 { close(internalConsole) }
             cleanup.run()
             throw error
         }

@@ -4,14 +4,16 @@ import Glibc
 
 extension Runtime {
     /// `apus run`: create + start. In the foreground apus stays the init's
-    /// parent: it forwards signals, reaps, and exits with the container's
-    /// status (128+n when killed by signal n), deleting it unless --keep.
+    /// parent: it forwards signals, relays the terminal if the container has
+    /// one, reaps, and exits with the container's status (128+n when killed
+    /// by signal n), deleting it unless --keep.
     public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool) throws -> Int32 {
         if !detach {
             // Orphans of the container are re-parented to us, not to the host's init.
             _ = apus_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0)
         }
-        try create(id: id, options: options)
+        let consoleSocket = try create(id: id, options: options, consoleForRun: !detach)
+        defer { if consoleSocket >= 0 { close(consoleSocket) } }
         let dir = try store.open(id)
         let record = try dir.load()
         if detach {
@@ -23,37 +25,137 @@ extension Runtime {
         var old = sigset_t()
         sigprocmask(SIG_BLOCK, &all, &old)
         defer { sigprocmask(SIG_SETMASK, &old, nil) }
-        do { try start(id: id) } catch {
+        let status: Int32
+        do {
+            let relay = consoleSocket >= 0 ? try TerminalRelay(consoleSocket: consoleSocket) : nil
+            defer { relay?.restore() }
+            try start(id: id)
+            var supervisor = Supervisor(initPID: record.pid, relay: relay)
+            status = try supervisor.waitForExit()
+        } catch {
             try? delete(id: id, force: true)
             throw error
         }
-        let status = forwardSignalsUntilExit(pid: record.pid)
         if !keep { try delete(id: id, force: true) }
         return status
     }
+}
 
-    private func forwardSignalsUntilExit(pid: Int32) -> Int32 {
-        var set = sigset_t()
-        sigfillset(&set)
+/// The foreground `run` loop: one poll over a signalfd (every signal is
+/// blocked) and, with a terminal, the pty master and our stdin.
+struct Supervisor {
+    let initPID: Int32
+    var relay: TerminalRelay?
+
+    mutating func waitForExit() throws -> Int32 {
+        var all = sigset_t()
+        sigfillset(&all)
+        let sigfd = apus_signalfd(&all)
+        try check(sigfd, "forwarding signals", "signalfd()")
+        defer { close(sigfd) }
         while true {
-            var info = siginfo_t()
-            let sig = sigwaitinfo(&set, &info)
-            if sig < 0 { continue }
-            if sig == SIGCHLD {
-                var status: Int32 = 0
-                while true {
-                    let reaped = waitpid(-1, &status, WNOHANG)
-                    if reaped <= 0 { break }
-                    if reaped == pid { return exitCode(status) }
-                }
-                continue
+            var fds = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
+            if let relay { fds += relay.pollFDs }
+            if poll(&fds, nfds_t(fds.count), -1) < 0 {
+                if errno == EINTR { continue }
+                throw RuntimeError.syscall(step: "waiting for the container", call: "poll()", errno: errno)
             }
-            Glibc.kill(pid, sig)
+            relay?.pump(fds.dropFirst())
+            while true {
+                let sig = apus_signalfd_read(sigfd)
+                if sig <= 0 { break }
+                if sig == SIGCHLD {
+                    if let status = reap() {
+                        relay?.drain()
+                        return status
+                    }
+                } else if sig == SIGWINCH {
+                    relay?.resize()
+                } else {
+                    kill(initPID, sig)
+                }
+            }
         }
     }
 
-    private func exitCode(_ status: Int32) -> Int32 {
-        let sig = status & 0x7f
-        return sig == 0 ? (status >> 8) & 0xff : 128 + sig
+    /// Reaps every exited child (we are a subreaper); the init's status when it is among them.
+    private func reap() -> Int32? {
+        var result: Int32?
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return result }
+            if pid == initPID {
+                let sig = status & 0x7f
+                result = sig == 0 ? (status >> 8) & 0xff : 128 + sig
+            }
+        }
+    }
+}
+
+/// Copies between our stdio and the container's pty, with our terminal in
+/// raw mode so keystrokes (^C included) reach the container untouched.
+struct TerminalRelay {
+    let master: Int32
+    private var saved: termios?
+    private var stdinOpen = true
+    private var masterOpen = true
+
+    init(consoleSocket: Int32) throws {
+        master = apus_recv_fd(consoleSocket)
+        try check(master, "receiving the container's console", "recvmsg(SCM_RIGHTS)")
+        if isatty(0) == 1 {
+            var t = termios()
+            if tcgetattr(0, &t) == 0 {
+                saved = t
+                cfmakeraw(&t)
+                tcsetattr(0, TCSANOW, &t)
+            }
+        }
+        resize()
+    }
+
+    func restore() {
+        if var t = saved { tcsetattr(0, TCSANOW, &t) }
+        close(master)
+    }
+
+    func resize() {
+        var ws = winsize()
+        if apus_ioctl_ptr(0, UInt(TIOCGWINSZ), &ws) == 0 { _ = apus_set_winsize(master, ws.ws_row, ws.ws_col) }
+    }
+
+    var pollFDs: [pollfd] {
+        [pollfd(fd: masterOpen ? master : -1, events: Int16(POLLIN), revents: 0),
+         pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
+    }
+
+    mutating func pump(_ ready: ArraySlice<pollfd>) {
+        guard ready.count == 2 else { return }
+        let m = ready[ready.startIndex], i = ready[ready.startIndex + 1]
+        if m.revents != 0 && !copy(from: master, to: 1) { masterOpen = false }
+        if i.revents != 0 && !copy(from: 0, to: master) { stdinOpen = false }
+    }
+
+    /// What the container printed before it exited.
+    mutating func drain() {
+        let flags = fcntl(master, F_GETFL)
+        _ = fcntl(master, F_SETFL, flags | O_NONBLOCK)
+        while masterOpen && copy(from: master, to: 1) {}
+    }
+
+    /// One read and its write; false at EOF or error (EIO once the pty's
+    /// last slave is closed).
+    private func copy(from: Int32, to: Int32) -> Bool {
+        var buf = [UInt8](repeating: 0, count: 8192)
+        let n = read(from, &buf, buf.count)
+        if n <= 0 { return n < 0 && errno == EINTR }
+        var off = 0
+        while off < n {
+            let w = buf.withUnsafeBytes { write(to, $0.baseAddress! + off, n - off) }
+            if w < 0 { if errno == EINTR { continue }; return false }
+            off += w
+        }
+        return true
     }
 }

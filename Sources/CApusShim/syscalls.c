@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -100,6 +101,11 @@ int apus_ioctl_int(int fd, unsigned long request, unsigned long arg)
     return ioctl(fd, request, arg);
 }
 
+int apus_ioctl_ptr(int fd, unsigned long request, void *arg)
+{
+    return ioctl(fd, request, arg);
+}
+
 int apus_pidfd_open(pid_t pid)
 {
     return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -182,4 +188,20 @@ int apus_join_session_keyring(const char *name)
 const char *apus_build_commit(void)
 {
     return APUS_COMMIT;
+}
+
+int apus_signalfd(const sigset_t *mask)
+{
+    return signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int apus_signalfd_read(int fd)
+{
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof(info));
+    if (n == (ssize_t)sizeof(info))
+        return (int)info.ssi_signo;
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    return -1;
 }

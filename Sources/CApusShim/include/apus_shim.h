@@ -7,6 +7,7 @@
 #ifndef APUS_SHIM_H
 #define APUS_SHIM_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -68,6 +69,7 @@ int apus_last_cap(void);
 /* openat2(2) with the given resolve flags; -1 with errno on failure. */
 int apus_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int apus_ioctl_int(int fd, unsigned long request, unsigned long arg);
+int apus_ioctl_ptr(int fd, unsigned long request, void *arg);
 int apus_pidfd_open(pid_t pid);
 int apus_pidfd_send_signal(int pidfd, int sig);
 /* ptsname_r + unlockpt for a /dev/ptmx fd. */
@@ -75,6 +77,11 @@ int apus_pty_unlock(int master, char *name, size_t len);
 int apus_set_winsize(int fd, unsigned short rows, unsigned short cols);
 /* keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring. */
 int apus_join_session_keyring(const char *name);
+
+/* signalfd for every signal in `mask` (close-on-exec, non-blocking). */
+int apus_signalfd(const sigset_t *mask);
+/* Reads one signal from a signalfd: its number, 0 when none is pending, -1 on error. */
+int apus_signalfd_read(int fd);
 
 /* The git commit the binary was built from (set by the Makefile), or "unknown". */
 const char *apus_build_commit(void);
