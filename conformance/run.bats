@@ -215,3 +215,13 @@ _rt_with_fd3() {
 	assert_root_empty
 	assert_no_cgroups "$id"
 }
+
+@test "run: terminal container in the foreground gets the runtime's own pty relay" {
+	update_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; [ -t 0 ] && echo stdin-is-tty; exit 5"]'
+	id=$(unique_id)
+	# script(1) gives the runtime a terminal of its own, as a person at a shell has.
+	run script -qec "$RUNTIME --root $ROOT run --bundle $BUNDLE $id" /dev/null
+	[ "$status" -eq 5 ]
+	assert_output_contains "/dev/pts/0"
+	assert_output_contains "stdin-is-tty"
+}
