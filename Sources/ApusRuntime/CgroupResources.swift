@@ -17,15 +17,22 @@ enum CgroupResources {
         if let limit = r?.pids?.limit {
             let value = limit > 0 ? String(limit) : "max"
             if let dir = paths["pids"] { try FS.write(dir + "/pids.max", value) }
-            else if let dir = paths["unified"], FS.exists(dir + "/pids.max") { try FS.write(dir + "/pids.max", value) }
+            else if let dir = try v2Dir(paths, controller: "pids") { try FS.write(dir + "/pids.max", value) }
             else { throw RuntimeError.unsupported(path: "linux.resources.pids", reason: "no pids cgroup controller on this host") }
         }
         if let limit = r?.memory?.limit {
             if let dir = paths["memory"] { try FS.write(dir + "/memory.limit_in_bytes", String(limit)) }
-            else if let dir = paths["unified"], FS.exists(dir + "/memory.max") {
+            else if let dir = try v2Dir(paths, controller: "memory") {
                 try FS.write(dir + "/memory.max", limit < 0 ? "max" : String(limit))
             } else { throw RuntimeError.unsupported(path: "linux.resources.memory", reason: "no memory cgroup controller on this host") }
         }
+    }
+
+    /// The container's v2 cgroup with `controller` enabled for it, or nil
+    /// where cgroup v2 does not offer that controller.
+    private static func v2Dir(_ paths: [String: String], controller: String) throws -> String? {
+        guard let dir = paths["unified"], try Cgroups.enableV2Controller(controller, for: dir) else { return nil }
+        return dir
     }
 
     private static func rejectUnsupported(_ r: Resources?) throws {

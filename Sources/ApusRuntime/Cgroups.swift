@@ -11,6 +11,9 @@ public enum Cgroups {
     public struct Hierarchy {
         public var key: String
         public var mountPoint: String
+        /// The cgroup shown at the mount point ("/" unless a sub-cgroup was
+        /// bind-mounted there, as inside a container without a cgroup namespace).
+        public var root: String = "/"
     }
 
     public static func hierarchies(mountinfo: String? = nil) -> [Hierarchy] {
@@ -23,16 +26,17 @@ public enum Cgroups {
             let post = halves[1].split(separator: " ")
             guard pre.count >= 5, post.count >= 3 else { continue }
             let mountPoint = unescapeMountPath(String(pre[4]))
+            let root = unescapeMountPath(String(pre[3]))
             switch post[0] {
             case "cgroup2":
-                out.append(Hierarchy(key: "unified", mountPoint: mountPoint))
+                out.append(Hierarchy(key: "unified", mountPoint: mountPoint, root: root))
             case "cgroup":
                 let controllers = post[2].split(separator: ",").filter {
                     $0 != "rw" && $0 != "ro" && !$0.hasPrefix("clone_children") && $0 != "noprefix"
                         && !$0.hasPrefix("release_agent") && $0 != "xattr"
                 }
                 if !controllers.isEmpty {
-                    out.append(Hierarchy(key: controllers.joined(separator: ","), mountPoint: mountPoint))
+                    out.append(Hierarchy(key: controllers.joined(separator: ","), mountPoint: mountPoint, root: root))
                 }
             default: continue
             }
@@ -77,21 +81,56 @@ public enum Cgroups {
     }
 
     /// The container's cgroup directory in every hierarchy. Like runc's
-    /// cgroupfs driver: an absolute cgroupsPath is taken from each
+    /// cgroupfs drivers: an absolute cgroupsPath is taken from each
     /// hierarchy's root, a relative one (or the container id when none is
-    /// given) from Apus's own cgroup.
+    /// given) from Apus's own cgroup — on pure v2 from its parent, since
+    /// Apus's own cgroup holds processes and so cannot delegate controllers.
     public static func paths(cgroupsPath: String?, id: String) throws -> [String: String] {
         let inner = cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? id
         if inner.split(separator: "/").contains("..") {
             throw RuntimeError.unsupported(path: "linux.cgroupsPath", reason: "must not contain \"..\"")
         }
         let own = inner.hasPrefix("/") ? [:] : ownPaths()
+        let hs = hierarchies()
+        let pureV2 = layout(hs) == .v2
         var out: [String: String] = [:]
-        for h in hierarchies() {
-            let base = own[h.key] ?? "/"
+        for h in hs {
+            var base = visible(own[h.key] ?? "/", under: h.root)
+            if pureV2 && base != "/" { base = FS.dirname(base) }
             out[h.key] = FS.join(FS.join(h.mountPoint, base), inner)
         }
         return out
+    }
+
+    /// A cgroup path as seen below a mount whose root is `root`.
+    static func visible(_ path: String, under root: String) -> String {
+        if root == "/" { return path }
+        if path == root { return "/" }
+        if path.hasPrefix(root + "/") { return String(path.dropFirst(root.count)) }
+        return path
+    }
+
+    /// On cgroup v2 a controller's files appear in a cgroup only once every
+    /// ancestor lists it in cgroup.subtree_control. Returns false when the
+    /// controller is not available at all.
+    static func enableV2Controller(_ name: String, for dir: String) throws -> Bool {
+        guard let h = hierarchies().first(where: { $0.key == "unified" }), dir.hasPrefix(h.mountPoint) else { return false }
+        var ancestors: [String] = []
+        var d = FS.dirname(dir)
+        while d.count >= h.mountPoint.count {
+            ancestors.insert(d, at: 0)
+            if d == h.mountPoint { break }
+            d = FS.dirname(d)
+        }
+        for a in ancestors {
+            let available = (try? FS.readString(a + "/cgroup.controllers")) ?? ""
+            guard available.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(name)) else { return false }
+            let enabled = (try? FS.readString(a + "/cgroup.subtree_control")) ?? ""
+            if !enabled.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(name)) {
+                try FS.write(a + "/cgroup.subtree_control", "+" + name)
+            }
+        }
+        return true
     }
 
     public static func create(_ paths: [String: String]) throws {

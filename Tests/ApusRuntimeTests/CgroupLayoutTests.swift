@@ -39,6 +39,16 @@ final class CgroupLayoutTests: XCTestCase {
         XCTAssertEqual(Cgroups.hierarchies(mountinfo: text).map { $0.mountPoint }, ["/sys/fs/cgroup/memory"])
     }
 
+    func testMountRootIsStrippedFromOwnPaths() {
+        let nested = "35 31 0:32 /bats-nest /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids"
+        let h = Cgroups.hierarchies(mountinfo: nested)[0]
+        XCTAssertEqual(h.root, "/bats-nest")
+        XCTAssertEqual(Cgroups.visible("/bats-nest", under: h.root), "/")
+        XCTAssertEqual(Cgroups.visible("/bats-nest/x", under: h.root), "/x")
+        XCTAssertEqual(Cgroups.visible("/other", under: h.root), "/other")
+        XCTAssertEqual(Cgroups.visible("/a/b", under: "/"), "/a/b")
+    }
+
     func testMountinfoEscapes() {
         XCTAssertEqual(Cgroups.unescapeMountPath("/a\\040b"), "/a b")
         XCTAssertEqual(Cgroups.unescapeMountPath("/plain"), "/plain")
