@@ -43,7 +43,7 @@ enum Support {
         try reject("process.execCPUAffinity", p?.execCPUAffinity != nil)
         let l = spec.linux
         try reject("linux.mountLabel", !(l?.mountLabel ?? "").isEmpty, "SELinux is not supported by this version of apus")
-        try reject("linux.seccomp", l?.seccomp != nil, "seccomp is not supported by this version of apus yet")
+        if let s = l?.seccomp { try SeccompFilter.checkSupported(s) }
         try reject("linux.intelRdt", l?.intelRdt != nil)
         try reject("linux.personality", l?.personality != nil)
         try reject("linux.memoryPolicy", l?.memoryPolicy != nil)

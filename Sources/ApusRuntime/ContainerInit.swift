@@ -11,8 +11,9 @@ enum ContainerInit {
 
     static func run(_ plan: LaunchPlan, sync: SyncChannel) -> Never {
         let hostPID: Int32
+        let seccomp: SeccompFilter?
         do {
-            hostPID = try setUp(plan, sync: sync)
+            (hostPID, seccomp) = try setUp(plan, sync: sync)
         } catch {
             report(error, sync: sync)
             _exit(1)
@@ -20,6 +21,8 @@ enum ContainerInit {
         let path: String
         do {
             path = try waitForStartThenPrepareExec(plan, hostPID: hostPID)
+            // With no_new_privs the filter goes on last, so it need not allow apus's own setup.
+            try seccomp?.load()
         } catch {
             writeStderr("apus: \(error)\n")
             _exit(1)
@@ -29,8 +32,9 @@ enum ContainerInit {
         _exit(127)
     }
 
-    /// Returns the init's pid in the host's pid namespace.
-    private static func setUp(_ plan: LaunchPlan, sync: SyncChannel) throws -> Int32 {
+    /// Returns the init's pid in the host's pid namespace, and the seccomp
+    /// filter still to load before exec (nil if none, or already loaded).
+    private static func setUp(_ plan: LaunchPlan, sync: SyncChannel) throws -> (Int32, SeccompFilter?) {
         // Until exec, /proc/<init>/exe is the host's apus binary: keep other
         // processes (an `exec` into the container) from opening it.
         _ = apus_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -66,6 +70,12 @@ enum ContainerInit {
         try ProcessSetup.oomScoreAdj(process)
         if !plan.noNewKeyring { try Keyring.joinNew(name: "_ses.\(plan.id)") }
         try ProcessSetup.noNewPrivileges(process)
+        var seccomp = try plan.spec.linux?.seccomp.map { try SeccompFilter($0) }
+        if process.noNewPrivileges != true {
+            // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the drop.
+            try seccomp?.load()
+            seccomp = nil
+        }
         try Capabilities.dropBounding(process.capabilities)
         try Capabilities.setKeepCaps(true)
         try ProcessSetup.user(process.user)
@@ -78,7 +88,7 @@ enum ContainerInit {
         try ProcessSetup.closeExtraFDs(keep: plan.preserveFDs)
         try sync.send(APUS_SYNC_READY)
         sync.close()
-        return hostPID
+        return (hostPID, seccomp)
     }
 
     /// Blocks on the exec fifo until `apus start` opens it, then runs the

@@ -12,7 +12,7 @@ public enum FeaturesReport {
         linux.namespaces = NamespaceType.allCases.map { $0.rawValue }
         linux.capabilities = Capability.allCases.map { $0.rawValue }
         linux.cgroup = CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false)
-        linux.seccomp = SeccompFeatures(enabled: false)
+        linux.seccomp = seccompFeatures
         linux.apparmor = EnabledFeature(enabled: false)
         linux.selinux = EnabledFeature(enabled: false)
         linux.intelRdt = IntelRdtFeatures(enabled: false)
@@ -21,6 +21,19 @@ public enum FeaturesReport {
         f.linux = linux
         f.annotations = ["io.github.apus.version": "0.1.0"]
         return f
+    }
+}
+
+extension FeaturesReport {
+    static var seccompFeatures: SeccompFeatures {
+        var s = SeccompFeatures(enabled: true)
+        s.actions = SeccompAction.allCases.filter { $0 != .SCMP_ACT_NOTIFY }.map { $0.rawValue }
+        s.operators = SeccompOperator.allCases.map { $0.rawValue }
+        s.archs = SeccompArch.allCases.filter { seccomp_arch_resolve_name(SeccompFilter.archName($0)) != 0 }.map { $0.rawValue }
+        let flags: [SeccompFlag] = [.SECCOMP_FILTER_FLAG_TSYNC, .SECCOMP_FILTER_FLAG_LOG, .SECCOMP_FILTER_FLAG_SPEC_ALLOW]
+        s.knownFlags = SeccompFlag.allCases.map { $0.rawValue }
+        s.supportedFlags = flags.map { $0.rawValue }
+        return s
     }
 }
 

@@ -1,0 +1,117 @@
+import ApusSpec
+import CSeccomp
+import Glibc
+
+/// `linux.seccomp` compiled with libseccomp. The filter is built before the
+/// init reports READY (so a bad profile fails `create`) and loaded as late
+/// as possible: right before execve when no_new_privs is set, otherwise
+/// before the capabilities are dropped (loading needs CAP_SYS_ADMIN then).
+final class SeccompFilter {
+    private let ctx: scmp_filter_ctx
+
+    /// The libseccomp action for a spec action (the SCMP_ACT_* macros take
+    /// arguments, so Swift cannot import them).
+    static func action(_ a: SeccompAction, errno: UInt32?) -> UInt32 {
+        switch a {
+        case .SCMP_ACT_KILL, .SCMP_ACT_KILL_THREAD: return 0x0000_0000
+        case .SCMP_ACT_KILL_PROCESS: return 0x8000_0000
+        case .SCMP_ACT_TRAP: return 0x0003_0000
+        case .SCMP_ACT_ERRNO: return 0x0005_0000 | ((errno ?? UInt32(EPERM)) & 0xffff)
+        case .SCMP_ACT_TRACE: return 0x7ff0_0000 | ((errno ?? UInt32(EPERM)) & 0xffff)
+        case .SCMP_ACT_LOG: return 0x7ffc_0000
+        case .SCMP_ACT_ALLOW: return 0x7fff_0000
+        case .SCMP_ACT_NOTIFY: return 0x7fc0_0000
+        }
+    }
+
+    /// libseccomp's name for an architecture: SCMP_ARCH_X86_64 → "x86_64".
+    static func archName(_ a: SeccompArch) -> String {
+        String(a.rawValue.dropFirst("SCMP_ARCH_".count)).lowercased()
+    }
+
+    static func compare(_ op: SeccompOperator) -> scmp_compare {
+        switch op {
+        case .SCMP_CMP_NE: return SCMP_CMP_NE
+        case .SCMP_CMP_LT: return SCMP_CMP_LT
+        case .SCMP_CMP_LE: return SCMP_CMP_LE
+        case .SCMP_CMP_EQ: return SCMP_CMP_EQ
+        case .SCMP_CMP_GE: return SCMP_CMP_GE
+        case .SCMP_CMP_GT: return SCMP_CMP_GT
+        case .SCMP_CMP_MASKED_EQ: return SCMP_CMP_MASKED_EQ
+        }
+    }
+
+    /// Rejects what Apus cannot honour, before anything is created.
+    static func checkSupported(_ s: Seccomp) throws {
+        if s.defaultAction == .SCMP_ACT_NOTIFY || (s.syscalls ?? []).contains(where: { $0.action == .SCMP_ACT_NOTIFY })
+            || !(s.listenerPath ?? "").isEmpty {
+            throw RuntimeError.unsupported(path: "linux.seccomp", reason: "SCMP_ACT_NOTIFY and listenerPath are not supported by this version of apus yet")
+        }
+        if (s.flags ?? []).contains(.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
+            throw RuntimeError.unsupported(path: "linux.seccomp.flags", reason: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6")
+        }
+        for (i, a) in (s.architectures ?? []).enumerated() where seccomp_arch_resolve_name(archName(a)) == 0 {
+            throw RuntimeError.unsupported(path: "linux.seccomp.architectures[\(i)]",
+                                           reason: "libseccomp \(SeccompLibrary.version) does not know \(a.rawValue)")
+        }
+    }
+
+    init(_ s: Seccomp) throws {
+        let defaultAction = Self.action(s.defaultAction, errno: s.defaultErrnoRet)
+        guard let ctx = seccomp_init(defaultAction) else {
+            throw RuntimeError.other("seccomp: seccomp_init failed")
+        }
+        self.ctx = ctx
+        // no_new_privs is process.noNewPrivileges' business, not libseccomp's.
+        try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set(CTL_NNP)")
+        for flag in s.flags ?? [] {
+            switch flag {
+            case .SECCOMP_FILTER_FLAG_TSYNC: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), "seccomp_attr_set(CTL_TSYNC)")
+            case .SECCOMP_FILTER_FLAG_LOG: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1), "seccomp_attr_set(CTL_LOG)")
+            case .SECCOMP_FILTER_FLAG_SPEC_ALLOW: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1), "seccomp_attr_set(CTL_SSB)")
+            case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: break // rejected by checkSupported
+            }
+        }
+        for arch in s.architectures ?? [] {
+            let rc = seccomp_arch_add(ctx, seccomp_arch_resolve_name(Self.archName(arch)))
+            if rc < 0 && rc != -EEXIST { try Self.check(rc, "seccomp_arch_add(\(arch.rawValue))") }
+        }
+        for (i, rule) in (s.syscalls ?? []).enumerated() {
+            let action = Self.action(rule.action, errno: rule.errnoRet)
+            // libseccomp refuses rules that repeat the default action; they are no-ops anyway.
+            if action == defaultAction { continue }
+            for name in rule.names {
+                // Profiles name syscalls this kernel or libseccomp may not know; like runc, skip them.
+                let nr = seccomp_syscall_resolve_name(name)
+                if nr == __NR_SCMP_ERROR { continue }
+                try add(action, nr, rule.args ?? [], what: "linux.seccomp.syscalls[\(i)] \(name)")
+            }
+        }
+    }
+
+    deinit { seccomp_release(ctx) }
+
+    /// Conditions on distinct arguments are ANDed in one rule; several on
+    /// the same argument cannot be, so each becomes its own rule (ORed), as in runc.
+    private func add(_ action: UInt32, _ nr: Int32, _ args: [SeccompArg], what: String) throws {
+        let cmps = args.map { a in
+            scmp_arg_cmp(arg: UInt32(a.index), op: Self.compare(a.op), datum_a: a.value, datum_b: a.valueTwo ?? 0)
+        }
+        let indices = Set(args.map { $0.index })
+        let groups = indices.count == args.count ? [cmps] : cmps.map { [$0] }
+        for group in groups {
+            let rc = group.withUnsafeBufferPointer { buf in
+                seccomp_rule_add_array(ctx, action, nr, UInt32(buf.count), buf.baseAddress)
+            }
+            try Self.check(rc, "seccomp_rule_add(\(what))")
+        }
+    }
+
+    func load() throws {
+        try Self.check(seccomp_load(ctx), "seccomp_load()")
+    }
+
+    private static func check(_ rc: Int32, _ call: String) throws {
+        if rc < 0 { throw RuntimeError.syscall(step: "setting up seccomp", call: call, errno: -rc) }
+    }
+}
