@@ -19,15 +19,17 @@ enum ContainerInit {
             _exit(1)
         }
         let path: String
+        let env: [String]
         do {
             path = try waitForStartThenPrepareExec(plan, hostPID: hostPID)
+            env = ProcessSetup.environment(plan.process, listenFDs: plan.listenFDs)
             // With no_new_privs the filter goes on last, so it need not allow apus's own setup.
             try seccomp?.load()
         } catch {
             writeStderr("apus: \(error)\n")
             _exit(1)
         }
-        let err = ProcessSetup.exec(path, args: plan.process.args ?? [], env: plan.process.env ?? [])
+        let err = ProcessSetup.exec(path, args: plan.process.args ?? [], env: env)
         writeStderr("apus: exec \(path): \(errnoText(err))\n")
         _exit(127)
     }
@@ -43,10 +45,10 @@ enum ContainerInit {
         for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig) { _exit(128 + $0) } }
         if setsid() < 0 && errno != EPERM { throw RuntimeError.syscall(step: "starting a session", call: "setsid()", errno: errno) }
         let spec = plan.spec
-        let rootfs = Rootfs(spec: spec, rootfs: plan.rootfs, noPivot: plan.noPivot,
+        let rootfs = Rootfs(spec: spec, bundle: plan.bundle, rootfs: plan.rootfs, noPivot: plan.noPivot,
                             inUserNamespace: !plan.namespaces.shares(.user),
                             cgroupPaths: plan.cgroupPaths, inCgroupNamespace: !plan.namespaces.shares(.cgroup))
-        if plan.hasMountNamespace { try rootfs.prepare() }
+        if plan.hasMountNamespace { try rootfs.prepare(cwd: plan.process.cwd) }
         try setHostname(spec, plan.namespaces)
 
         try sync.send(APUS_SYNC_HOOKS)

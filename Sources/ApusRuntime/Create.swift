@@ -45,6 +45,7 @@ public struct Runtime {
                                   cgroupPaths: try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id),
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listenFDs())
+            plan.listenFDs = listenFDs()
             try check(mkfifo(dir.fifoPath, 0o622), "creating the exec fifo", "mkfifo(\(dir.fifoPath))")
             // Writable by the init even after it drops to process.user (umask would strip that).
             try check(chmod(dir.fifoPath, 0o622), "creating the exec fifo", "chmod(\(dir.fifoPath))")

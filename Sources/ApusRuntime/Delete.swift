@@ -34,6 +34,7 @@ extension Runtime {
     /// poststop hooks, then the state directory.
     func destroy(_ dir: ContainerDir, _ record: ContainerRecord) throws {
         for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        thawIfFrozen(record)
         try Cgroups.destroy(record.cgroupPaths)
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
@@ -43,9 +44,15 @@ extension Runtime {
         try dir.remove()
     }
 
+    /// Frozen tasks do not act on SIGKILL until thawed.
+    func thawIfFrozen(_ record: ContainerRecord) {
+        if Cgroups.isFrozen(paths: record.cgroupPaths) { try? Freezer.set(record.cgroupPaths, frozen: false) }
+    }
+
     func killAndWait(_ record: ContainerRecord) throws {
         try? signalInit(record, SIGKILL)
         for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        thawIfFrozen(record)
         // The init is usually not our child: watch /proc until it is gone (or a zombie).
         for _ in 0..<1000 {
             guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else { return }

@@ -12,9 +12,11 @@ extension Runtime {
         if status == .stopped && !all { throw RuntimeError.other("container not running") }
         if all {
             for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, signal) }
-            return
+        } else {
+            try signalInit(record, signal)
         }
-        try signalInit(record, signal)
+        // A paused container only acts on SIGKILL once thawed (runc does the same).
+        if signal == SIGKILL && status == .paused { thawIfFrozen(record) }
     }
 
     func signalInit(_ record: ContainerRecord, _ signal: Int32) throws {

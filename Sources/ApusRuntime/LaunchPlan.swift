@@ -14,7 +14,9 @@ struct LaunchPlan {
     var cgroupPaths: [String: String]
     var noPivot: Bool
     var noNewKeyring: Bool
+    /// --preserve-fds plus LISTEN_FDS: fds 3..<3+preserveFDs pass through.
     var preserveFDs: Int32
+    var listenFDs: Int32 = 0
     /// Connected console socket when process.terminal is set.
     var consoleSocketFD: Int32 = -1
     /// O_PATH fd of the exec fifo, reopened for writing by the init.

@@ -34,13 +34,22 @@ enum ProcessSetup {
         }
         try check(apus_setresgid(user.gid), "setting the group", "setresgid(\(user.gid))")
         try check(apus_setresuid(user.uid), "setting the user", "setresuid(\(user.uid))")
-        if let mask = user.umask { umask(mode_t(mask)) }
+        // Not the caller's umask: runc's default when the config has none.
+        umask(mode_t(user.umask ?? 0o022))
     }
 
     /// Resolves args[0] like execvp, with the container's PATH, so that a
     /// missing program fails `create`, not the later `start`.
     static func lookPath(_ name: String, env: [String]) throws -> String {
         if name.contains("/") {
+            var st = stat()
+            if stat(name, &st) < 0 {
+                throw RuntimeError.syscall(step: "finding the program", call: "stat(\(name))", errno: errno)
+            }
+            // A directory (or other non-file) cannot be executed: fail create, as runc does.
+            if (st.st_mode & S_IFMT) != S_IFREG {
+                throw RuntimeError.syscall(step: "finding the program", call: "exec(\(name))", errno: EACCES)
+            }
             if access(name, X_OK) == 0 { return name }
             throw RuntimeError.syscall(step: "finding the program", call: "access(\(name), X_OK)", errno: errno)
         }
@@ -56,6 +65,28 @@ enum ProcessSetup {
         throw RuntimeError.other("exec: \"\(name)\": executable file not found in $PATH")
     }
 
+    /// The environment the program gets: process.env, plus HOME from the
+    /// container's /etc/passwd when unset (as runc), plus the socket
+    /// activation variables when fds are passed through LISTEN_FDS.
+    static func environment(_ process: Process, listenFDs: Int32) -> [String] {
+        var env = process.env ?? []
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+            env.append("HOME=" + (homeDirectory(uid: process.user.uid) ?? "/"))
+        }
+        if listenFDs > 0 { env += ["LISTEN_FDS=\(listenFDs)", "LISTEN_PID=1"] }
+        return env
+    }
+
+    /// Reads the rootfs's /etc/passwd (we are past pivot_root): name:x:uid:gid:gecos:home:shell.
+    static func homeDirectory(uid: UInt32) -> String? {
+        guard let text = try? FS.readString("/etc/passwd") else { return nil }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            if f.count >= 6, UInt32(f[2]) == uid, !f[5].isEmpty { return String(f[5]) }
+        }
+        return nil
+    }
+
     /// Marks every fd past stdio and the preserved ones close-on-exec.
     static func closeExtraFDs(keep: Int32) throws {
         try check(apus_close_range_cloexec(UInt32(3 + keep)), "closing file descriptors", "close_range(\(3 + keep), ~0, CLOSE_RANGE_CLOEXEC)")
@@ -67,7 +98,10 @@ enum ProcessSetup {
         var empty = sigset_t()
         sigemptyset(&empty)
         sigprocmask(SIG_SETMASK, &empty, nil)
-        signal(SIGPIPE, SIG_DFL)
+        // Ignored signals stay ignored across exec: reset every disposition.
+        for sig in 1..<Int32(__libc_current_sigrtmax() + 1) where sig != SIGKILL && sig != SIGSTOP {
+            signal(sig, SIG_DFL)
+        }
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
         execve(path, &cArgs, &cEnv)

@@ -6,6 +6,7 @@ import Glibc
 /// propagation, the rootfs bind, the spec's mounts, /dev, then pivot_root.
 struct Rootfs {
     let spec: Spec
+    let bundle: String
     let rootfs: String
     let noPivot: Bool
     let inUserNamespace: Bool
@@ -14,9 +15,12 @@ struct Rootfs {
     let inCgroupNamespace: Bool
 
     /// Everything that must happen while the host filesystem is still visible.
-    func prepare() throws {
-        let propagation = try rootPropagation()
-        try mountOrThrow(nil, "/", nil, propagation | UInt(MS_REC), nil, step: "setting root mount propagation")
+    func prepare(cwd: String) throws {
+        // rslave by default, so host mount events reach the container but not the reverse.
+        let propagation = try rootPropagation() ?? (UInt(MS_SLAVE) | UInt(MS_REC))
+        try mountOrThrow(nil, "/", nil, propagation, nil, step: "setting root mount propagation")
+        // The rootfs bind below must not propagate back through a shared parent.
+        try makeParentMountPrivate()
         // pivot_root needs the new root to be a mount point.
         try mountOrThrow(rootfs, rootfs, nil, UInt(MS_BIND) | UInt(MS_REC), nil, step: "bind-mounting the rootfs")
         let safe = try SafePath(rootfs: rootfs)
@@ -24,17 +28,40 @@ struct Rootfs {
         for (i, m) in (spec.mounts ?? []).enumerated() {
             try mount(m, index: i, safe: safe)
         }
+        // Like runc, a missing process.cwd is created (inside the rootfs).
+        close(try safe.ensure(cwd, directory: true))
         if (spec.mounts ?? []).contains(where: { $0.destination == "/dev" || $0.destination == "/dev/" }) {
             try Devices.populate(spec: spec, safe: safe, bindFromHost: inUserNamespace)
         }
     }
 
-    private func rootPropagation() throws -> UInt {
-        guard let p = spec.linux?.rootfsPropagation, !p.isEmpty else { return UInt(MS_SLAVE) }
+    /// linux.rootfsPropagation as mount flags, nil when unset.
+    private func rootPropagation() throws -> UInt? {
+        guard let p = spec.linux?.rootfsPropagation, !p.isEmpty else { return nil }
         guard let flag = MountOptions.propagationTable[p] else {
             throw RuntimeError.unsupported(path: "linux.rootfsPropagation", reason: "unknown propagation \"\(p)\"")
         }
-        return flag & ~UInt(MS_REC)
+        return flag
+    }
+
+    /// The mount holding the rootfs directory, made private if it is shared
+    /// (as on systemd hosts), as runc does.
+    private func makeParentMountPrivate() throws {
+        guard let info = try? FS.readString("/proc/self/mountinfo") else { return }
+        var best: (point: String, shared: Bool)?
+        for line in info.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            let fields = halves.first?.split(separator: " ") ?? []
+            guard fields.count >= 6 else { continue }
+            let point = Cgroups.unescapeMountPath(String(fields[4]))
+            let contains = point == "/" || rootfs == point || rootfs.hasPrefix(point + "/")
+            if contains && point.count >= (best?.point.count ?? 0) {
+                best = (point, fields[6...].contains { $0.hasPrefix("shared:") })
+            }
+        }
+        if let best, best.shared {
+            try mountOrThrow(nil, best.point, nil, UInt(MS_PRIVATE), nil, step: "making the rootfs's parent mount private")
+        }
     }
 
     private func mount(_ m: Mount, index: Int, safe: SafePath) throws {
@@ -45,7 +72,8 @@ struct Rootfs {
         let isBind = opts.isBind || type == "bind"
         var isDir = true
         if isBind {
-            source = m.source.map { $0.hasPrefix("/") ? $0 : FS.join(FS.cwd(), $0) } ?? ""
+            // A relative source is relative to the bundle (runtime-spec).
+            source = m.source.map { $0.hasPrefix("/") ? $0 : FS.join(bundle, $0) } ?? ""
             var st = stat()
             if stat(source, &st) < 0 {
                 throw RuntimeError.syscall(step: "\(step): bind source", call: "stat(\(source))", errno: errno)
@@ -67,8 +95,15 @@ struct Rootfs {
         if isBind && flags & Self.remountable != 0 {
             try remount(m.destination, flags: flags, safe: safe, step: step)
         }
-        for p in opts.propagation {
-            try mountOrThrow(nil, targetPath, nil, p, nil, step: "\(step): propagation")
+        if !opts.propagation.isEmpty {
+            // As for remounts: reach the new mount, not the directory beneath it.
+            guard let mounted = try safe.open(m.destination) else {
+                throw RuntimeError.syscall(step: "\(step): propagation", call: "openat2(\(m.destination))", errno: ENOENT)
+            }
+            defer { close(mounted) }
+            for p in opts.propagation {
+                try mountOrThrow(nil, SafePath.procPath(mounted), nil, p, nil, step: "\(step): propagation")
+            }
         }
     }
 
@@ -136,10 +171,10 @@ struct Rootfs {
 
     /// Steps that need the final root: read-only root, masked and read-only paths.
     func finish() throws {
-        if spec.linux?.rootfsPropagation == nil || spec.linux?.rootfsPropagation == "" {
-            // Keep the container's mounts from propagating back to the host.
-            try mountOrThrow(nil, "/", nil, UInt(MS_SLAVE) | UInt(MS_REC), nil, step: "setting root propagation")
-        }
+        // pivot_root leaves "/" as it was bound; apply the configured
+        // propagation to the container's root now (rslave by default).
+        let propagation = try rootPropagation() ?? (UInt(MS_SLAVE) | UInt(MS_REC))
+        try mountOrThrow(nil, "/", nil, propagation, nil, step: "setting root propagation")
         for path in spec.linux?.maskedPaths ?? [] { try mask(path) }
         for path in spec.linux?.readonlyPaths ?? [] { try makeReadonly(path) }
         if spec.root?.readonly == true {

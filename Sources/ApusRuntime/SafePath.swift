@@ -30,18 +30,27 @@ struct SafePath {
     }
 
     /// Creates `path` (and its parents) inside the rootfs as a directory or
-    /// an empty file, and returns an O_PATH fd for it.
-    func ensure(_ path: String, directory: Bool) throws -> Int32 {
+    /// an empty file, and returns an O_PATH fd for it. A dangling symlink on
+    /// the way is followed the way the container would see it: its target
+    /// is created inside the rootfs.
+    func ensure(_ path: String, directory: Bool, depth: Int = 0) throws -> Int32 {
         if let fd = try open(path) { return fd }
+        guard depth < 40 else {
+            throw RuntimeError.syscall(step: "creating mount point", call: "openat2(\(path))", errno: ELOOP)
+        }
         let parentPath = FS.dirname(path.hasPrefix("/") ? path : "/" + path)
         let name = String(path.split(separator: "/").last ?? "")
         guard !name.isEmpty else { throw RuntimeError.other("cannot create \(path) in the rootfs") }
-        let parent = try ensure(parentPath, directory: true)
+        let parent = try ensure(parentPath, directory: true, depth: depth + 1)
         defer { Glibc.close(parent) }
         // Reopen the parent as a real directory fd: mkdirat/openat need one.
         let dirFD = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         try check(dirFD, "creating \(path) in the rootfs", "openat(\(parentPath))")
         defer { Glibc.close(dirFD) }
+        if let target = danglingSymlink(dirFD, name) {
+            let resolved = target.hasPrefix("/") ? target : FS.join(parentPath, target)
+            return try ensure(resolved, directory: directory, depth: depth + 1)
+        }
         if directory {
             if mkdirat(dirFD, name, 0o755) < 0 && errno != EEXIST {
                 throw RuntimeError.syscall(step: "creating mount point", call: "mkdirat(\(path))", errno: errno)
@@ -57,6 +66,17 @@ struct SafePath {
             throw RuntimeError.syscall(step: "creating mount point", call: "openat2(\(path))", errno: ENOENT)
         }
         return fd
+    }
+
+    /// The target of `name` in `dirFD` if it is a symlink (which, since the
+    /// path did not resolve, points nowhere yet).
+    private func danglingSymlink(_ dirFD: Int32, _ name: String) -> String? {
+        var st = stat()
+        guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return nil }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlinkat(dirFD, name, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }

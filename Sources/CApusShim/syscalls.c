@@ -178,7 +178,27 @@ int apus_set_winsize(int fd, unsigned short rows, unsigned short cols)
 
 int apus_join_session_keyring(const char *name)
 {
-    return (int)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+    long serial = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name, 0, 0, 0);
+    if (serial < 0)
+        return -1;
+    /* Like runc: let the owner (uid) search the keyring too, on top of the
+     * kernel's default permissions. Description: "type;uid;gid;perm;name". */
+    char desc[256];
+    long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, serial, desc, sizeof(desc) - 1, 0);
+    if (n <= 0)
+        return 0;
+    desc[n < (long)sizeof(desc) ? n : (long)sizeof(desc) - 1] = '\0';
+    char *p = desc;
+    for (int field = 0; field < 3 && p; field++) {
+        p = strchr(p, ';');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return 0;
+    unsigned long perm = strtoul(p, NULL, 16);
+    syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, serial, perm | 0x080000 /* KEY_USR_SEARCH */, 0, 0);
+    return 0;
 }
 
 #ifndef APUS_COMMIT

@@ -85,9 +85,10 @@ let commands: [Command] = [
             flags: [.value("format", "f", help: "select one of: table or json (default: \"table\")"),
                     .bool("quiet", "q", help: "display only container IDs")],
             args: .exactly(0), run: Handlers.list),
-    Command(name: "pause", usage: "<container-id>", summary: "pause suspends all processes inside the container"),
+    Command(name: "pause", usage: "<container-id>", summary: "pause suspends all processes inside the container", run: Handlers.pause),
     Command(name: "ps", usage: "<container-id> [ps options]", summary: "ps displays the processes running inside a container",
-            flags: [.value("format", "f", help: "select one of: table or json (default: \"table\")")], args: .atLeast(1)),
+            flags: [.value("format", "f", help: "select one of: table or json (default: \"table\")")], args: .atLeast(1),
+            reorder: false, run: Handlers.ps),
     Command(name: "restore", usage: "<container-id>", summary: "restore a container from a previous checkpoint",
             flags: criuFlags + [
                 .value("console-socket", help: "path to an AF_UNIX socket which will receive the console's master fd"),
@@ -99,7 +100,7 @@ let commands: [Command] = [
                 .value("lsm-profile", help: "Specify an LSM profile to be used during restore in the form of TYPE:NAME"),
                 .value("lsm-mount-context", help: "Specify an LSM mount context to be used during restore"),
             ]),
-    Command(name: "resume", usage: "<container-id>", summary: "resumes all processes that have been previously paused"),
+    Command(name: "resume", usage: "<container-id>", summary: "resumes all processes that have been previously paused", run: Handlers.resume),
     Command(name: "run", usage: "<container-id>", summary: "create and run a container",
             flags: createFlags + [
                 .bool("detach", "d", help: "detach from the container's process"),

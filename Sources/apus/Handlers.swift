@@ -83,6 +83,29 @@ enum Handlers {
         return 0
     }
 
+    static func pause(_ inv: Invocation) throws -> Int32 {
+        try inv.runtime.pause(id: inv.args[0])
+        return 0
+    }
+
+    static func resume(_ inv: Invocation) throws -> Int32 {
+        try inv.runtime.resume(id: inv.args[0])
+        return 0
+    }
+
+    static func ps(_ inv: Invocation) throws -> Int32 {
+        switch inv.flags.string("format") ?? "table" {
+        case "json":
+            let pids = try inv.runtime.processes(id: inv.args[0])
+            Output.stdout((pids.isEmpty ? "null" : JSONWriter.compact(.array(pids.map { .int($0) }))) + "\n")
+        case "table":
+            Output.stdout(try inv.runtime.processTable(id: inv.args[0], psArgs: Array(inv.args.dropFirst())))
+        default:
+            throw RuntimeError.usage("invalid format option")
+        }
+        return 0
+    }
+
     static func spec(_ inv: Invocation) throws -> Int32 {
         let bundle = inv.flags.string("bundle") ?? "."
         if inv.flags.string("bundle") != nil && !FS.isDirectory(bundle) {
