@@ -67,27 +67,9 @@ enum ContainerInit {
         try writeSysctls(spec)
         if plan.hasMountNamespace { try rootfs.finish() }
 
-        let process = plan.process
-        try ProcessSetup.rlimits(process)
-        try ProcessSetup.oomScoreAdj(process)
-        if !plan.noNewKeyring { try Keyring.joinNew(name: "_ses.\(plan.id)") }
-        try ProcessSetup.noNewPrivileges(process)
-        var seccomp = try plan.spec.linux?.seccomp.map { try SeccompFilter($0) }
-        if process.noNewPrivileges != true {
-            // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the drop.
-            try seccomp?.load()
-            seccomp = nil
-        }
-        try Capabilities.dropBounding(process.capabilities)
-        try Capabilities.setKeepCaps(true)
-        try ProcessSetup.user(process.user)
-        try Capabilities.setKeepCaps(false)
-        try Capabilities.apply(process.capabilities)
-        if chdir(process.cwd) < 0 {
-            throw RuntimeError.syscall(step: "changing to process.cwd", call: "chdir(\(process.cwd))", errno: errno)
-        }
-        _ = try ProcessSetup.lookPath(process.args?.first ?? "", env: process.env ?? [])
-        try ProcessSetup.closeExtraFDs(keep: plan.preserveFDs)
+        let seccomp = try ProcessSetup.finalize(plan.process, seccomp: spec.linux?.seccomp,
+                                                keyring: plan.noNewKeyring ? nil : "_ses.\(plan.id)",
+                                                preserveFDs: plan.preserveFDs)
         try sync.send(APUS_SYNC_READY)
         sync.close()
         return (hostPID, seccomp)

@@ -77,40 +77,13 @@ public struct Runtime {
     /// Forks the init through the shim and drives the sync protocol until
     /// the init reports READY; returns the saved record.
     private func spawn(_ plan: LaunchPlan, dir: ContainerDir, cleanup: inout Cleanup) throws -> ContainerRecord {
-        let (parentEnd, childEnd) = try SyncChannel.pair()
+        let spawner = Spawner(cloneFlags: plan.namespaces.cloneFlags, join: plan.namespaces.join,
+                              timeOffsets: NamespacePlan.timeOffsets(plan.spec),
+                              uidMappings: plan.spec.linux?.uidMappings, gidMappings: plan.spec.linux?.gidMappings,
+                              cgroupPaths: plan.cgroupPaths)
+        let parentEnd = try spawner.spawn(&cleanup.children) { ContainerInit.run(plan, sync: $0) }
         defer { parentEnd.close() }
-        let joinFDs = try plan.namespaces.openJoinFDs()
-        var cfg = apus_spawn_config()
-        cfg.clone_flags = plan.namespaces.cloneFlags
-        cfg.sync_fd = childEnd.fd
-        cfg.join_count = Int32(joinFDs.count)
-        withUnsafeMutableBytes(of: &cfg.join_fds) { raw in
-            for (i, fd) in joinFDs.enumerated() { raw.storeBytes(of: fd, toByteOffset: i * 4, as: Int32.self) }
-        }
-        withUnsafeMutableBytes(of: &cfg.join_types) { raw in
-            for (i, j) in plan.namespaces.join.enumerated() { raw.storeBytes(of: j.type.cloneFlag, toByteOffset: i * 4, as: Int32.self) }
-        }
-        let offsets = NamespacePlan.timeOffsets(plan.spec)
-        let stage1 = offsets.withCString { cOffsets -> pid_t in
-            cfg.timens_offsets = cOffsets
-            return apus_spawn(&cfg)
-        }
-        if stage1 == 0 {
-            parentEnd.close()
-            ContainerInit.run(plan, sync: childEnd)
-        }
-        childEnd.close()
-        joinFDs.forEach { close($0) }
-        try check(stage1, "starting the container process", "fork()")
-        cleanup.stage1 = stage1
-
-        let ready = try parentEnd.receive(expecting: APUS_SYNC_USERNS_READY, step: "joining namespaces")
-        if plan.namespaces.creates(.user) { try IDMaps.write(pid: ready.value, spec: plan.spec) }
-        try Cgroups.join(pid: stage1, plan.cgroupPaths)
-        try parentEnd.send(APUS_SYNC_USERNS_DONE)
-        let pid = try parentEnd.receive(expecting: APUS_SYNC_INIT_PID, step: "creating namespaces").value
-        cleanup.initPID = pid
-        cleanup.reapStage1()
+        let pid = cleanup.children.pid
 
         var record = ContainerRecord(id: plan.id, bundle: plan.bundle, rootfs: plan.rootfs,
                                      created: Timestamp.now(), annotations: plan.spec.annotations)
@@ -145,23 +118,11 @@ public struct Runtime {
 /// stage), removes cgroups and the state directory.
 struct Cleanup {
     let dir: ContainerDir
-    var stage1: pid_t = 0
-    var initPID: pid_t = 0
+    var children = Spawner.Children()
     var cgroupPaths: [String: String] = [:]
 
-    mutating func reapStage1() {
-        guard stage1 > 0 else { return }
-        var status: Int32 = 0
-        while waitpid(stage1, &status, 0) < 0 && errno == EINTR {}
-        stage1 = 0
-    }
-
     mutating func run() {
-        for pid in [initPID, stage1] where pid > 0 {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
+        children.kill()
         if !cgroupPaths.isEmpty { try? Cgroups.destroy(cgroupPaths) }
         try? dir.remove()
     }

@@ -23,22 +23,6 @@ struct NamespacePlan {
 
     var cloneFlags: Int32 { create.reduce(0) { $0 | $1.cloneFlag } }
 
-    /// Opens the namespace files to join; the caller closes them (the shim
-    /// closes its copies after setns).
-    func openJoinFDs() throws -> [Int32] {
-        var fds: [Int32] = []
-        for (type, path) in join {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd < 0 {
-                let err = errno
-                fds.forEach { close($0) }
-                throw RuntimeError.syscall(step: "joining \(type.rawValue) namespace", call: "open(\(path))", errno: err)
-            }
-            fds.append(fd)
-        }
-        return fds
-    }
-
     /// "monotonic S N\nboottime S N\n" for /proc/self/timens_offsets.
     static func timeOffsets(_ spec: Spec) -> String {
         var text = ""
@@ -51,9 +35,9 @@ struct NamespacePlan {
 
 /// Writes the user namespace's id maps from outside it, as the kernel requires.
 enum IDMaps {
-    static func write(pid: Int32, spec: Spec) throws {
-        let uid = mapText(spec.linux?.uidMappings)
-        let gid = mapText(spec.linux?.gidMappings)
+    static func write(pid: Int32, uid uidMappings: [IDMapping]?, gid gidMappings: [IDMapping]?) throws {
+        let uid = mapText(uidMappings)
+        let gid = mapText(gidMappings)
         if !uid.isEmpty { try FS.write("/proc/\(pid)/uid_map", uid) }
         if !gid.isEmpty { try FS.write("/proc/\(pid)/gid_map", gid) }
     }

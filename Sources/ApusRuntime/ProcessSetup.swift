@@ -7,6 +7,35 @@ import Glibc
 enum ProcessSetup {
     static let PR_SET_NO_NEW_PRIVS: Int32 = 38
 
+    /// Everything between a ready filesystem and exec, in the order the
+    /// kernel needs, for the container's init and for `apus exec` alike.
+    /// Returns the seccomp filter still to be loaded right before execve
+    /// (with no_new_privs), or nil.
+    static func finalize(_ process: Process, seccomp profile: Seccomp?, keyring: String?,
+                         preserveFDs: Int32) throws -> SeccompFilter? {
+        try rlimits(process)
+        try oomScoreAdj(process)
+        if let keyring { try Keyring.joinNew(name: keyring) }
+        try noNewPrivileges(process)
+        var seccomp = try profile.map { try SeccompFilter($0) }
+        if process.noNewPrivileges != true {
+            // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the drop.
+            try seccomp?.load()
+            seccomp = nil
+        }
+        try Capabilities.dropBounding(process.capabilities)
+        try Capabilities.setKeepCaps(true)
+        try user(process.user)
+        try Capabilities.setKeepCaps(false)
+        try Capabilities.apply(process.capabilities)
+        if chdir(process.cwd) < 0 {
+            throw RuntimeError.syscall(step: "changing to process.cwd", call: "chdir(\(process.cwd))", errno: errno)
+        }
+        _ = try lookPath(process.args?.first ?? "", env: process.env ?? [])
+        try closeExtraFDs(keep: preserveFDs)
+        return seccomp
+    }
+
     static func rlimits(_ process: Process) throws {
         for r in process.rlimits ?? [] {
             var lim = rlimit(rlim_cur: rlim_t(r.soft), rlim_max: rlim_t(r.hard))
