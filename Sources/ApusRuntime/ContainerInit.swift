@@ -106,7 +106,7 @@ enum ContainerInit {
         }
     }
 
-    private static func report(_ error: Error, sync: SyncChannel) {
+    static func report(_ error: Error, sync: SyncChannel) {
         switch error {
         case RuntimeError.syscall(let step, let call, let err):
             _ = try? sync.send(APUS_SYNC_ERROR, value: err, text: "\(step): \(call)")

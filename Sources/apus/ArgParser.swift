@@ -42,6 +42,12 @@ struct UsageError: Error {
     var banner: String? = nil
 }
 
+/// A runtime failure with a specific exit status (exec's 255).
+struct ExitError: Error {
+    let message: String
+    let code: Int32
+}
+
 struct ParsedFlags {
     var values: [String: [String]] = [:]
 

@@ -76,7 +76,7 @@ let commands: [Command] = [
                 .value("preserve-fds", help: "Pass N additional file descriptors to the container"),
                 .value("cgroup", help: "run the process in an (existing) sub-cgroup(s)"),
                 .bool("ignore-paused", help: "allow exec in a paused container"),
-            ], args: .atLeast(1), reorder: false),
+            ], args: .atLeast(1), reorder: false, run: Handlers.exec),
     Command(name: "features", usage: "", summary: "show the enabled features", args: .exactly(0), run: Handlers.features),
     Command(name: "kill", usage: "<container-id> [signal]", summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
             flags: [.bool("all", "a", help: "send the specified signal to all processes inside the container")],

@@ -83,6 +83,37 @@ enum Handlers {
         return 0
     }
 
+    static func exec(_ inv: Invocation) throws -> Int32 {
+        let f = inv.flags
+        for unsupported in ["process-label", "apparmor", "cgroup"] where !(f.string(unsupported) ?? "").isEmpty {
+            throw RuntimeError.usage("--\(unsupported) is not supported by this version of apus")
+        }
+        var o = ExecOptions()
+        o.processFile = f.string("process")
+        o.consoleSocket = f.string("console-socket")
+        o.pidFile = f.string("pid-file")
+        o.detach = f.bool("detach")
+        o.ignorePaused = f.bool("ignore-paused")
+        if let n = try f.int("preserve-fds") {
+            guard n >= 0 && n < 65536 else { throw RuntimeError.usage("--preserve-fds must be between 0 and 65535") }
+            o.preserveFDs = Int32(n)
+        }
+        o.overrides.args = Array(inv.args.dropFirst())
+        o.overrides.env = f.strings("env")
+        o.overrides.cwd = f.string("cwd")
+        o.overrides.tty = f.bool("tty")
+        o.overrides.user = f.string("user")
+        o.overrides.additionalGids = f.strings("additional-gids")
+        o.overrides.capabilities = f.strings("cap")
+        o.overrides.noNewPrivileges = f.bool("no-new-privs")
+        do {
+            return try inv.runtime.exec(id: inv.args[0], options: o)
+        } catch let e as RuntimeError {
+            // runc's exit status for a failed exec (the process's own status is passed through).
+            throw ExitError(message: "exec failed: \(e)", code: 255)
+        }
+    }
+
     static func pause(_ inv: Invocation) throws -> Int32 {
         try inv.runtime.pause(id: inv.args[0])
         return 0

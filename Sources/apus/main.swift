@@ -83,6 +83,8 @@ func main() -> Never {
             Output.stdout((e.banner ?? "Incorrect Usage: \(e.message)") + "\n\n" + commandHelp(command))
         }
         fail(e.message, logger: logger, code: e.exitCode)
+    } catch let e as ExitError {
+        fail(e.message, logger: logger, code: e.code)
     } catch {
         fail("\(error)", logger: logger)
     }

@@ -1,0 +1,185 @@
+import ApusSpec
+import CApusShim
+import Glibc
+
+/// What `apus exec` flags change in the container's process config
+/// (ignored when a whole process.json is given).
+public struct ExecOverrides {
+    public var args: [String] = []
+    public var env: [String] = []
+    public var cwd: String?
+    public var tty = false
+    /// "uid[:gid]"
+    public var user: String?
+    public var additionalGids: [String] = []
+    public var capabilities: [String] = []
+    public var noNewPrivileges = false
+    public init() {}
+}
+
+public struct ExecOptions {
+    public var processFile: String?
+    public var overrides = ExecOverrides()
+    public var consoleSocket: String?
+    public var pidFile: String?
+    public var detach = false
+    public var preserveFDs: Int32 = 0
+    public var ignorePaused = false
+    public init() {}
+}
+
+extension Runtime {
+    /// `apus exec`: runs a new process in a running container's namespaces
+    /// and cgroups, with the container's seccomp profile. In the foreground
+    /// it returns the process's exit status (128+n for signal n).
+    public func exec(id: String, options: ExecOptions) throws -> Int32 {
+        let dir = try store.open(id)
+        let record = try dir.load()
+        switch record.currentStatus(dir: dir) {
+        case .stopped: throw RuntimeError.other("cannot exec in a stopped container")
+        case .paused where !options.ignorePaused:
+            throw RuntimeError.other("cannot exec in a paused container (use --ignore-paused to override)")
+        default: break
+        }
+        let spec = try savedSpec(dir)
+        let process = try execProcess(spec: spec, options: options)
+        if process.terminal == true && options.consoleSocket == nil && options.detach {
+            throw RuntimeError.usage("cannot allocate tty if apus will detach without setting console socket")
+        }
+        if process.terminal != true && options.consoleSocket != nil {
+            throw RuntimeError.usage("cannot use console socket if apus will not detach or allocate tty")
+        }
+
+        var consoleFD: Int32 = -1, relayFD: Int32 = -1
+        defer { [consoleFD, relayFD].filter { $0 >= 0 }.forEach { close($0) } }
+        if let path = options.consoleSocket { consoleFD = try Console.connect(path) }
+        else if process.terminal == true { (relayFD, consoleFD) = try Console.socketPair() }
+
+        var all = sigset_t(), old = sigset_t()
+        sigfillset(&all)
+        // Blocked before the fork so no SIGCHLD is lost; the process unblocks before execve.
+        sigprocmask(SIG_BLOCK, &all, &old)
+        defer { sigprocmask(SIG_SETMASK, &old, nil) }
+
+        var spawner = Spawner(cgroupPaths: record.cgroupPaths)
+        for t in NamespaceType.allCases {
+            if let path = record.namespacePaths[t.procName] { spawner.join.append((t, path)) }
+        }
+        spawner.join = spawner.join.filter { $0.type == .user } + spawner.join.filter { $0.type != .user }
+        var children = Spawner.Children()
+        let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
+                            preserveFDs: options.preserveFDs)
+        do {
+            let channel = try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
+            defer { channel.close() }
+            _ = try channel.receive(expecting: APUS_SYNC_READY, step: "setting up the process")
+            if let pidFile = options.pidFile {
+                try FS.writeAtomically(FS.absolute(pidFile), Array(String(children.pid).utf8))
+            }
+        } catch RuntimeError.initFailed(let step, let err) {
+            children.kill()
+            let reason = err == 0 ? step : "\(step): \(errnoText(err))"
+            throw RuntimeError.other("unable to start container process: \(reason)")
+        } catch {
+            children.kill()
+            throw error
+        }
+        if consoleFD >= 0 { close(consoleFD); consoleFD = -1 }
+        if options.detach { return 0 }
+        let relay = relayFD >= 0 ? try TerminalRelay(consoleSocket: relayFD) : nil
+        defer { relay?.restore() }
+        var supervisor = Supervisor(initPID: children.pid, relay: relay)
+        return try supervisor.waitForExit()
+    }
+
+    /// The process to run: a whole process.json, or the container's own
+    /// process with the flags applied, as runc builds it.
+    func execProcess(spec: Spec, options: ExecOptions) throws -> Process {
+        if let file = options.processFile {
+            let bytes = try FS.read(file)
+            do {
+                let p = try Process.decode(bytes, file: file)
+                if let e = p.validate(file: file).first { throw e }
+                return p
+            } catch let e as SpecError { throw RuntimeError.config(e) }
+        }
+        let o = options.overrides
+        guard var p = spec.process else { throw RuntimeError.other("the container has no process to base exec on") }
+        guard !o.args.isEmpty else { throw RuntimeError.usage("exec needs a command to run") }
+        p.args = o.args
+        p.terminal = o.tty
+        p.consoleSize = nil
+        if let cwd = o.cwd { p.cwd = cwd }
+        var env = p.env ?? []
+        for e in o.env {
+            let key = e.split(separator: "=", maxSplits: 1).first.map(String.init) ?? e
+            env.removeAll { $0 == key || $0.hasPrefix(key + "=") }
+            env.append(e)
+        }
+        p.env = env
+        if let user = o.user {
+            let parts = user.split(separator: ":", maxSplits: 1)
+            guard let uid = UInt32(parts[0]), let gid = parts.count > 1 ? UInt32(parts[1]) : 0 else {
+                throw RuntimeError.usage("invalid --user \"\(user)\": expected uid[:gid]")
+            }
+            p.user.uid = uid
+            p.user.gid = gid
+        }
+        if !o.additionalGids.isEmpty {
+            p.user.additionalGids = try o.additionalGids.map { g in
+                guard let v = UInt32(g) else { throw RuntimeError.usage("invalid --additional-gids \"\(g)\"") }
+                return v
+            }
+        }
+        if !o.capabilities.isEmpty {
+            var caps = p.capabilities ?? LinuxCapabilities()
+            for name in o.capabilities {
+                guard let c = Capability(rawValue: name) else { throw RuntimeError.usage("unknown capability \"\(name)\"") }
+                caps.bounding = (caps.bounding ?? []) + [c]
+                caps.effective = (caps.effective ?? []) + [c]
+                caps.permitted = (caps.permitted ?? []) + [c]
+                caps.ambient = (caps.ambient ?? []) + [c]
+            }
+            p.capabilities = caps
+        }
+        if o.noNewPrivileges { p.noNewPrivileges = true }
+        return p
+    }
+}
+
+/// The exec'd process between the shim and execve: it is already in the
+/// container's namespaces (setns put its root at the container's root) and
+/// cgroups; what is left is the process config.
+struct ExecPlan {
+    var process: Process
+    var seccomp: Seccomp?
+    var consoleSocketFD: Int32
+    var preserveFDs: Int32
+
+    static func run(_ plan: ExecPlan, sync: SyncChannel) -> Never {
+        let path: String, env: [String], filter: SeccompFilter?
+        do {
+            // While it is still apus, nothing in the container may open /proc/<pid>/exe.
+            _ = apus_prctl(ContainerInit.PR_SET_DUMPABLE, 0, 0, 0, 0)
+            if plan.process.terminal == true {
+                _ = setsid()
+                try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize)
+            }
+            filter = try ProcessSetup.finalize(plan.process, seccomp: plan.seccomp, keyring: nil, preserveFDs: plan.preserveFDs)
+            path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
+            env = ProcessSetup.environment(plan.process, listenFDs: 0)
+            try sync.send(APUS_SYNC_READY)
+            sync.close()
+        } catch {
+            ContainerInit.report(error, sync: sync)
+            _exit(1)
+        }
+        do { try filter?.load() } catch {
+            writeStderr("apus: \(error)\n")
+            _exit(1)
+        }
+        let err = ProcessSetup.exec(path, args: plan.process.args ?? [], env: env)
+        writeStderr("apus: exec \(path): \(errnoText(err))\n")
+        _exit(127)
+    }
+}
