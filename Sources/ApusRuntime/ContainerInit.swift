@@ -40,6 +40,8 @@ enum ContainerInit {
         // Until exec, /proc/<init>/exe is the host's apus binary: keep other
         // processes (an `exec` into the container) from opening it.
         _ = apus_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        // Name it in ps/top while it waits (runc shows "runc init").
+        _ = "apus:init".withCString { apus_prctl(15 /* PR_SET_NAME */, UInt(bitPattern: $0), 0, 0, 0) }
         // As pid 1 of its namespace the init ignores signals it has no
         // handler for: a created container must still die on `kill` (TERM).
         for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig) { _exit(128 + $0) } }

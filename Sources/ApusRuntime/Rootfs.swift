@@ -160,9 +160,14 @@ struct Rootfs {
             try mountOrThrow(rootfs, "/", nil, UInt(MS_MOVE), nil, step: "moving the rootfs to /")
             try check(chroot("."), "entering the rootfs", "chroot(.)")
         } else {
+            let oldRoot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC)
+            try check(oldRoot, "entering the rootfs", "open(/)")
+            defer { close(oldRoot) }
             try check(apus_pivot_root(".", "."), "entering the rootfs", "pivot_root(\(rootfs))")
-            // The old root is now stacked on "/": make it private so the
-            // detach does not propagate to the host, then drop it.
+            // The old root is now stacked on "/". Step into it (a plain "."
+            // would name the new root), make it a slave so the detach does
+            // not propagate to the host, then drop it.
+            try check(fchdir(oldRoot), "detaching the old root", "fchdir(old root)")
             try mountOrThrow(nil, ".", nil, UInt(MS_SLAVE) | UInt(MS_REC), nil, step: "isolating the old root")
             try check(umount2(".", Int32(MNT_DETACH)), "detaching the old root", "umount2(., MNT_DETACH)")
         }
@@ -170,11 +175,9 @@ struct Rootfs {
     }
 
     /// Steps that need the final root: read-only root, masked and read-only paths.
+    /// The root's propagation needs no step here: the rootfs bind copied it
+    /// from "/" in prepare(), and per-mount propagation options stay as set.
     func finish() throws {
-        // pivot_root leaves "/" as it was bound; apply the configured
-        // propagation to the container's root now (rslave by default).
-        let propagation = try rootPropagation() ?? (UInt(MS_SLAVE) | UInt(MS_REC))
-        try mountOrThrow(nil, "/", nil, propagation, nil, step: "setting root propagation")
         for path in spec.linux?.maskedPaths ?? [] { try mask(path) }
         for path in spec.linux?.readonlyPaths ?? [] { try makeReadonly(path) }
         if spec.root?.readonly == true {

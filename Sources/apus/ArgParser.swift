@@ -1,7 +1,9 @@
 /// A small declarative argument parser with runc's (urfave/cli v1) rules:
 /// `-flag` and `--flag`, `=value` or a separate value, boolean flags that
-/// take only `=true|false`, and flags allowed after positional arguments
-/// (they are moved in front) unless the command keeps its arguments raw.
+/// take only `=true|false`, and known flags allowed after positional
+/// arguments (they are moved in front) unless the command keeps its
+/// arguments raw. After a positional, an unknown `-x` is an argument
+/// (`kill ID -9` passes "-9" on, as in runc).
 struct Flag {
     let names: [String]
     let takesValue: Bool
@@ -40,6 +42,8 @@ struct UsageError: Error {
     var exitCode: Int32 = 1
     /// First line of the help printed on stdout; default: "Incorrect Usage: <message>".
     var banner: String? = nil
+    /// A global flag was wrong: the global help follows on stdout.
+    var global = false
 }
 
 /// A runtime failure with a specific exit status (exec's 255).
@@ -89,6 +93,7 @@ enum ArgParser {
             }
             let name = String(body)
             guard let flag = flags.first(where: { $0.names.contains(name) }) else {
+                if !positionals.isEmpty { positionals.append(arg); continue }
                 throw UsageError(message: "flag provided but not defined: -\(name)", command: command)
             }
             if flag.takesValue {

@@ -140,9 +140,9 @@ enum Handlers {
     static func spec(_ inv: Invocation) throws -> Int32 {
         let bundle = inv.flags.string("bundle") ?? "."
         if inv.flags.string("bundle") != nil && !FS.isDirectory(bundle) {
-            throw RuntimeError.bundle(path: bundle, reason: "no such directory")
+            throw RuntimeError.syscall(step: "writing the spec", call: "chdir(\(bundle))", errno: FS.exists(bundle) ? ENOTDIR : ENOENT)
         }
-        let path = FS.join(bundle, "config.json")
+        let path = bundle == "." ? "config.json" : FS.join(bundle, "config.json")
         if FS.exists(path) { throw RuntimeError.other("File \(path) exists. Remove it first") }
         let spec = Spec.example(rootless: inv.flags.bool("rootless"), uid: geteuid(), gid: getegid())
         try FS.writeAtomically(path, Array(JSONWriter.indented(spec.json, indent: "\t").utf8), mode: 0o666 & ~currentUmask())

@@ -54,14 +54,21 @@ func main() -> Never {
     var logger = Logger()
     do {
         // Global flags come before the subcommand (no reordering there).
-        let (gflags, rest) = try ArgParser.parse(argv, flags: GlobalOptions.flags, reorder: false, command: nil)
+        let (gflags, rest): (ParsedFlags, [String])
+        do { (gflags, rest) = try ArgParser.parse(argv, flags: GlobalOptions.flags, reorder: false, command: nil) } catch var e as UsageError {
+            e.global = true
+            throw e
+        }
         let global = try GlobalOptions(gflags)
         logger = global.logger
         if gflags.bool("version") { Output.stdout(versionText()); exit(0) }
         guard let name = rest.first, !gflags.bool("help") else { Output.stdout(appHelp()); exit(0) }
         if name == "help" || name == "h" {
-            if rest.count > 1, let c = commands.first(where: { $0.name == rest[1] }) { Output.stdout(commandHelp(c)) }
-            else { Output.stdout(appHelp()) }
+            guard rest.count > 1 else { Output.stdout(appHelp()); exit(0) }
+            guard let c = commands.first(where: { $0.name == rest[1] }) else {
+                throw UsageError(message: "No help topic for '\(rest[1])'", command: nil, exitCode: 3)
+            }
+            Output.stdout(commandHelp(c))
             exit(0)
         }
         guard let command = commands.first(where: { $0.name == name }) else {
@@ -81,6 +88,8 @@ func main() -> Never {
     } catch let e as UsageError {
         if let c = e.command, let command = commands.first(where: { $0.name == c }) {
             Output.stdout((e.banner ?? "Incorrect Usage: \(e.message)") + "\n\n" + commandHelp(command))
+        } else if e.global {
+            Output.stdout("Incorrect Usage. \(e.message)\n\n" + appHelp())
         }
         fail(e.message, logger: logger, code: e.exitCode)
     } catch let e as ExitError {

@@ -55,6 +55,16 @@ public enum JSONWriter {
     private static let hex: [Character] = Array("0123456789abcdef")
 
     public static func appendQuoted(_ s: String, to out: inout String) {
+        // Nearly every string (ids, paths, keys) needs no escaping: copy it whole.
+        let plain = s.utf8.allSatisfy { b in
+            b >= 0x20 && b != 0x22 && b != 0x5c && b != 0x3c && b != 0x3e && b != 0x26 && b < 0x80
+        }
+        if plain {
+            out.append("\"")
+            out.append(s)
+            out.append("\"")
+            return
+        }
         out.append("\"")
         for scalar in s.unicodeScalars {
             switch scalar {

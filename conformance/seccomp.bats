@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# linux.seccomp: rules, actions, argument conditions, and the profiles that
+# containerd and podman generate. Same results under runc.
+
+load helpers
+
+FIXTURES="$BATS_TEST_DIRNAME/../spec-fixtures/valid"
+
+seccomp() { update_config ".linux.seccomp = $1"; }
+
+@test "seccomp: SCMP_ACT_ERRNO with errnoRet fails the syscall with that errno" {
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}'
+	set_args sh -c 'mkdir /tmp/x 2>&1; echo rc=$?'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_output_contains "Permission denied"
+	assert_output_contains "rc=1"
+}
+
+@test "seccomp: SCMP_ACT_ERRNO without errnoRet is EPERM" {
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}'
+	set_args sh -c 'mkdir /tmp/x 2>&1'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 1
+	assert_output_contains "Operation not permitted"
+}
+
+@test "seccomp: SCMP_ACT_KILL_PROCESS kills the process with SIGSYS (exit 159)" {
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_KILL_PROCESS"}]}'
+	update_config '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args mkdir /tmp/x
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 159
+}
+
+@test "seccomp: argument conditions: kill(pid, SIGUSR1) denied, other signals allowed" {
+	# kill(2): arg1 is the signal. SIGUSR1 is 10 on x86_64.
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kill"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":10,"op":"SCMP_CMP_EQ"}]}]}'
+	set_args sh -c 'sleep 100 & p=$!; kill -USR1 $p 2>/dev/null && echo usr1-sent || echo usr1-denied; kill -TERM $p && echo term-sent'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_output_contains "usr1-denied"
+	assert_output_contains "term-sent"
+}
+
+@test "seccomp: default action ERRNO with an allow list (defaultErrnoRet)" {
+	local allow
+	allow=$(jq -c '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW")]' "$FIXTURES/containerd-seccomp.json")
+	seccomp "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":$allow}"
+	set_args sh -c 'echo allowed-ok'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_output_contains "allowed-ok"
+}
+
+@test "seccomp: containerd's default profile runs a normal container, with and without no_new_privs" {
+	local profile
+	profile=$(jq -c '.linux.seccomp' "$FIXTURES/containerd-seccomp.json")
+	seccomp "$profile"
+	set_args sh -c 'mkdir -p /tmp/d && echo fine && grep Seccomp: /proc/self/status'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_output_contains "fine"
+	assert_output_contains "Seccomp:	2"
+	update_config '.process.noNewPrivileges = false'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_output_contains "Seccomp:	2"
+}
+
+@test "seccomp: syscall names unknown to libseccomp are skipped" {
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["no_such_syscall_xyz","mkdirat","mkdir"],"action":"SCMP_ACT_ERRNO"}]}'
+	set_args sh -c 'mkdir /tmp/x 2>&1'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 1
+	assert_output_contains "Operation not permitted"
+}
+
+@test "seccomp: an unknown action is a config error, nothing created" {
+	seccomp '{"defaultAction":"SCMP_ACT_BOGUS"}'
+	id=$(unique_id)
+	runtime create --bundle "$BUNDLE" "$id"
+	assert_status 1
+	runtime_is_apus && assert_output_contains 'linux.seccomp.defaultAction: unknown seccomp action "SCMP_ACT_BOGUS"'
+	assert_root_empty
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY without a listener is rejected before anything is created" {
+	skip_unless_apus "runc 1.1 reports this differently"
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}'
+	runtime create --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 1
+	assert_output_contains "linux.seccomp"
+	assert_root_empty
+}
