@@ -7,7 +7,7 @@ public enum FeaturesReport {
     public static var current: Features {
         var f = Features(ociVersionMin: "1.0.0", ociVersionMax: Spec.version)
         f.hooks = [.prestart, .createRuntime, .createContainer, .startContainer, .poststart, .poststop].map { (k: Hooks.Kind) in k.rawValue }
-        f.mountOptions = (Array(MountOptions.flagTable.keys) + Array(MountOptions.propagationTable.keys)).sorted()
+        f.mountOptions = MountOptions.knownNames
         var linux = LinuxFeatures()
         linux.namespaces = NamespaceType.allCases.map { $0.rawValue }
         linux.capabilities = Capability.allCases.map { $0.rawValue }

@@ -38,7 +38,7 @@ struct Rootfs {
     /// linux.rootfsPropagation as mount flags, nil when unset.
     private func rootPropagation() throws -> UInt? {
         guard let p = spec.linux?.rootfsPropagation, !p.isEmpty else { return nil }
-        guard let flag = MountOptions.propagationTable[p] else {
+        guard let flag = MountOptions.propagation(p) else {
             throw RuntimeError.unsupported(path: "linux.rootfsPropagation", reason: "unknown propagation \"\(p)\"")
         }
         return flag

@@ -26,7 +26,10 @@ final class SeccompFilter {
 
     /// libseccomp's name for an architecture: SCMP_ARCH_X86_64 → "x86_64".
     static func archName(_ a: SeccompArch) -> String {
-        String(a.rawValue.dropFirst("SCMP_ARCH_".count)).lowercased()
+        // ASCII by hand: String.lowercased() pulls in Unicode tables and
+        // dominated `apus features` startup.
+        let bytes = a.rawValue.utf8.dropFirst("SCMP_ARCH_".count).map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 0x20 : $0 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func compare(_ op: SeccompOperator) -> scmp_compare {
