@@ -124,13 +124,8 @@ enum ProcessSetup {
     /// execve with a clean signal state: handlers reset by exec itself, the
     /// mask (inherited from `apus run`, which blocks everything) cleared here.
     static func exec(_ path: String, args: [String], env: [String]) -> Int32 {
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        sigprocmask(SIG_SETMASK, &empty, nil)
         // Ignored signals stay ignored across exec: reset every disposition.
-        for sig in 1..<Int32(__libc_current_sigrtmax() + 1) where sig != SIGKILL && sig != SIGSTOP {
-            signal(sig, SIG_DFL)
-        }
+        apus_reset_signals()
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
         execve(path, &cArgs, &cEnv)

@@ -107,12 +107,29 @@ static void stage1(const struct apus_spawn_config *cfg)
     if ((rest & CLONE_NEWTIME) && cfg->timens_offsets && cfg->timens_offsets[0])
         write_timens_offsets(fd, cfg->timens_offsets);
 
+    /*
+     * The init shares the sync socket: it must not speak before we have
+     * reported its pid, or the parent would see its messages first.
+     */
+    int gate[2];
+    if (pipe2(gate, O_CLOEXEC) < 0)
+        stage_fail(fd, "pipe2()");
     pid_t init = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
     if (init < 0)
         stage_fail(fd, "clone(CLONE_PARENT)");
-    if (init == 0)
+    if (init == 0) {
+        close(gate[1]);
+        char byte;
+        ssize_t n;
+        do {
+            n = read(gate[0], &byte, 1);
+        } while (n < 0 && errno == EINTR);
+        close(gate[0]);
         return; /* the container init continues in Swift */
+    }
+    close(gate[0]);
     apus_sync_send(fd, APUS_SYNC_INIT_PID, init, NULL);
+    close(gate[1]); /* EOF releases the init */
     _exit(0);
 }
 

@@ -225,3 +225,23 @@ int apus_signalfd_read(int fd)
         return 0;
     return -1;
 }
+
+/* The kernel's struct sigaction for rt_sigaction(2) on x86_64 and most others. */
+struct apus_kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long mask;
+};
+
+void apus_reset_signals(void)
+{
+    struct apus_kernel_sigaction dfl = { .handler = SIG_DFL };
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+    }
+    unsigned long none = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+}

@@ -78,6 +78,13 @@ int apus_set_winsize(int fd, unsigned short rows, unsigned short cols);
 /* keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring. */
 int apus_join_session_keyring(const char *name);
 
+/*
+ * Every signal back to SIG_DFL and unblocked, through the raw syscalls:
+ * glibc refuses to touch the two real-time signals it reserves (32, 33),
+ * yet an ignored one would survive execve into the container.
+ */
+void apus_reset_signals(void);
+
 /* signalfd for every signal in `mask` (close-on-exec, non-blocking). */
 int apus_signalfd(const sigset_t *mask);
 /* Reads one signal from a signalfd: its number, 0 when none is pending, -1 on error. */
