@@ -228,6 +228,14 @@ assert_caps() {
 	id=$(unique_id)
 	run _rt_prep "trap '' USR1 USR2 HUP INT TERM QUIT PIPE" run --bundle "$BUNDLE" "$id"
 	assert_status 0
+	if runtime_is_runc; then
+		# Go cannot reset signals 32 and 33 (glibc's own): a caller that
+		# ignores them (CI's harness does) leaves them ignored under runc.
+		local ign
+		ign=$(awk '/^SigIgn:/ { print $2 }' <<<"$output")
+		ign=$(printf '%016x' $((0x$ign & ~(3 << 31))))
+		output=$(sed "s/^SigIgn:.*/SigIgn:\t$ign/" <<<"$output")
+	fi
 	assert_equal "$output" $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000'
 }
 
