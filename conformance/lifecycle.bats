@@ -150,3 +150,18 @@ load helpers
 	runtime delete "$id"
 	assert_status 0
 }
+
+@test "--debug: create, start and delete log their steps (debug level)" {
+	skip_unless_apus "runc's debug lines differ"
+	id=$(unique_id)
+	run _rt_to_files "$TESTDIR/dbg.out" "$TESTDIR/dbg.err" --debug --log "$TESTDIR/debug.log" --log-format json create --bundle "$BUNDLE" "$id"
+	assert_status 0
+	runtime --debug --log "$TESTDIR/debug.log" --log-format json start "$id"
+	assert_status 0
+	runtime --debug --log "$TESTDIR/debug.log" --log-format json delete --force "$id"
+	assert_status 0
+	jq -e 'select(.level == "debug")' "$TESTDIR/debug.log" >/dev/null
+	grep -q "create $id: init [0-9]* ready" "$TESTDIR/debug.log"
+	grep -q "start $id: released init" "$TESTDIR/debug.log"
+	grep -q "delete $id: was running" "$TESTDIR/debug.log"
+}

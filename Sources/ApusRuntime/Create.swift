@@ -32,6 +32,7 @@ public struct Runtime {
         if process.terminal != true, options.consoleSocket != nil {
             throw RuntimeError.usage("cannot use console socket if apus will not detach or allocate tty")
         }
+        log.debug("create \(id): bundle \(bundle), rootfs \(rootfs)")
         let dir = try store.claim(id)
         var cleanup = Cleanup(dir: dir)
         var internalConsole: Int32 = -1
@@ -56,6 +57,7 @@ public struct Runtime {
             } else if process.terminal == true {
                 (internalConsole, plan.consoleSocketFD) = try Console.socketPair()
             }
+            log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
             cleanup.cgroupPaths = plan.cgroupPaths
             try Cgroups.create(plan.cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
@@ -101,6 +103,7 @@ public struct Runtime {
         try Hooks.run(.createRuntime, hooks: plan.spec.hooks, state: state)
         try parentEnd.send(APUS_SYNC_HOOKS_DONE, value: pid)
         _ = try parentEnd.receive(expecting: APUS_SYNC_READY, step: "setting up the container")
+        log.debug("create \(plan.id): init \(pid) ready, waiting on the exec fifo")
         try dir.save(record)
         return record
     }

@@ -27,6 +27,7 @@ extension Runtime {
             if !force { throw RuntimeError.other("cannot delete container \(id) that is not stopped: \(status.rawValue)") }
             try killAndWait(record)
         }
+        log.debug("delete \(id): was \(status.rawValue), init \(record.pid)")
         try destroy(dir, record)
     }
 

@@ -18,7 +18,7 @@ public struct Logger {
 
     public func error(_ msg: String) { write("error", msg) }
     public func warning(_ msg: String) { write("warning", msg) }
-    public func debug(_ msg: String) { if debugEnabled { write("debug", msg) } }
+    public func debug(_ msg: @autoclosure () -> String) { if debugEnabled { write("debug", msg()) } }
 
     /// Errors and warnings also go to stderr (as `apus: ...`) when the log is a file.
     public var logsToFile: Bool { path != nil && path != "/dev/stderr" }

@@ -7,8 +7,8 @@ extension Runtime {
     /// parent: it forwards signals, relays the terminal if the container has
     /// one, reaps, and exits with the container's status (128+n when killed
     /// by signal n), deleting it unless --keep.
-    public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool) throws -> Int32 {
-        if !detach {
+    public func run(id: String, options: CreateOptions, detach: Bool, keep: Bool, subreaper: Bool = true) throws -> Int32 {
+        if !detach && subreaper {
             // Orphans of the container are re-parented to us, not to the host's init.
             _ = apus_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0)
         }

@@ -14,6 +14,7 @@ extension Runtime {
         default: throw RuntimeError.other("cannot start an already running container")
         }
         try ExecFifo.release(dir.fifoPath, record: record)
+        log.debug("start \(id): released init \(record.pid)")
         let spec = try savedSpec(dir)
         Hooks.runWarning(.poststart, hooks: spec.hooks, state: StateOutput.oci(record, status: .running)) {
             log.warning($0)

@@ -34,8 +34,8 @@ enum Handlers {
     }
 
     static func run(_ inv: Invocation) throws -> Int32 {
-        try inv.runtime.run(id: inv.args[0], options: createOptions(inv),
-                            detach: inv.flags.bool("detach"), keep: inv.flags.bool("keep"))
+        try inv.runtime.run(id: inv.args[0], options: createOptions(inv), detach: inv.flags.bool("detach"),
+                            keep: inv.flags.bool("keep"), subreaper: !inv.flags.bool("no-subreaper"))
     }
 
     static func state(_ inv: Invocation) throws -> Int32 {
