@@ -62,10 +62,9 @@ extension Runtime {
         defer { sigprocmask(SIG_SETMASK, &old, nil) }
 
         var spawner = Spawner(cgroupPaths: record.cgroupPaths)
-        for t in NamespaceType.allCases {
-            if let path = record.namespacePaths[t.procName] { spawner.join.append((t, path)) }
-        }
-        spawner.join = spawner.join.filter { $0.type == .user } + spawner.join.filter { $0.type != .user }
+        spawner.join = NamespacePlan.userFirst(NamespaceType.allCases.compactMap { t in
+            record.namespacePaths[t.procName].map { (t, $0) }
+        })
         var children = Spawner.Children()
         let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
                             preserveFDs: options.preserveFDs)

@@ -13,7 +13,13 @@ struct NamespacePlan {
         for ns in spec.linux?.namespaces ?? [] {
             if let path = ns.path, !path.isEmpty { join.append((ns.type, path)) } else { create.append(ns.type) }
         }
-        join = join.filter { $0.type == .user } + join.filter { $0.type != .user }
+        join = Self.userFirst(join)
+    }
+
+    /// Joining the user namespace first lets the other joins (and
+    /// creations) happen with its credentials.
+    static func userFirst(_ list: [(type: NamespaceType, path: String)]) -> [(type: NamespaceType, path: String)] {
+        list.filter { $0.type == .user } + list.filter { $0.type != .user }
     }
 
     func creates(_ t: NamespaceType) -> Bool { create.contains(t) }
