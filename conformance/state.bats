@@ -134,3 +134,20 @@ raw_state() {
 	assert_status 1
 	assert_output_contains "container does not exist"
 }
+
+@test "state: a live pid that is not our init (start time differs) -> stopped, pid 0" {
+	skip_unless_apus "edits apus's own state.json to simulate pid reuse"
+	id=$(unique_id)
+	set_args sleep 1000
+	create_and_start "$id"
+	# Point the record at a live process that is not the container's init
+	# (this test's shell), as if the init had died and its pid been reused.
+	jq -c --argjson p $$ '.pid = $p' "$ROOT/$id/state.json" >"$TESTDIR/state.json"
+	cp "$TESTDIR/state.json" "$ROOT/$id/state.json"
+	assert_equal "$(container_status "$id")" stopped
+	assert_equal "$(container_pid "$id")" 0
+	runtime kill "$id" TERM
+	assert_status 1
+	assert_output_contains "container not running"
+	kill -0 $$
+}
