@@ -20,11 +20,86 @@ enum CgroupResources {
             else if let dir = try v2Dir(paths, controller: "pids") { try FS.write(dir + "/pids.max", value) }
             else { throw RuntimeError.unsupported(path: "linux.resources.pids", reason: "no pids cgroup controller on this host") }
         }
-        if let limit = r?.memory?.limit {
-            if let dir = paths["memory"] { try FS.write(dir + "/memory.limit_in_bytes", String(limit)) }
-            else if let dir = try v2Dir(paths, controller: "memory") {
-                try FS.write(dir + "/memory.max", limit < 0 ? "max" : String(limit))
-            } else { throw RuntimeError.unsupported(path: "linux.resources.memory", reason: "no memory cgroup controller on this host") }
+        if let memory = r?.memory, memory.limit != nil || memory.swap != nil { try applyMemory(memory, paths: paths) }
+        if let cpu = r?.cpu { try applyCPU(cpu, paths: paths) }
+    }
+
+    /// The v1 directory of the hierarchy holding `controller` (keys can be
+    /// "cpu", "cpu,cpuacct", ...).
+    private static func v1Dir(_ paths: [String: String], _ controller: String) -> String? {
+        paths.first { $0.key.split(separator: ",").contains(Substring(controller)) }?.value
+    }
+
+    private static func unsupported(_ path: String, _ reason: String) -> RuntimeError {
+        RuntimeError.unsupported(path: "linux.resources." + path, reason: reason)
+    }
+
+    private static func applyMemory(_ m: MemoryResources, paths: [String: String]) throws {
+        if let dir = v1Dir(paths, "memory") {
+            // A new cgroup is unlimited: the limit goes first, then memsw (which must be >= it).
+            if let limit = m.limit { try FS.write(dir + "/memory.limit_in_bytes", String(limit)) }
+            if let swap = m.swap {
+                guard FS.exists(dir + "/memory.memsw.limit_in_bytes") else {
+                    throw unsupported("memory.swap", "this kernel has no swap accounting (memory.memsw.* is missing)")
+                }
+                try FS.write(dir + "/memory.memsw.limit_in_bytes", String(swap))
+            }
+        } else if let dir = try v2Dir(paths, controller: "memory") {
+            if let limit = m.limit { try FS.write(dir + "/memory.max", limit < 0 ? "max" : String(limit)) }
+            if let swap = m.swap {
+                // The spec's swap is memory+swap (v1's memsw); v2 limits swap alone.
+                let value: String
+                if swap < 0 { value = "max" } else {
+                    guard let limit = m.limit, limit >= 0, swap >= limit else {
+                        throw unsupported("memory.swap", "on cgroup v2 it needs a memory.limit no larger than it")
+                    }
+                    value = String(swap - limit)
+                }
+                try FS.write(dir + "/memory.swap.max", value)
+            }
+        } else {
+            throw unsupported("memory", "no memory cgroup controller on this host")
+        }
+    }
+
+    private static func applyCPU(_ c: CPUResources, paths: [String: String]) throws {
+        if c.cpus != nil || c.mems != nil {
+            let dir = try v1Dir(paths, "cpuset") ?? v2Dir(paths, controller: "cpuset")
+            guard let dir else { throw unsupported("cpu.cpus", "no cpuset cgroup controller on this host") }
+            if let cpus = c.cpus, !cpus.isEmpty { try FS.write(dir + "/cpuset.cpus", cpus) }
+            if let mems = c.mems, !mems.isEmpty { try FS.write(dir + "/cpuset.mems", mems) }
+        }
+        let wantsCPU = c.shares != nil || c.quota != nil || c.period != nil || c.burst != nil
+            || c.realtimeRuntime != nil || c.realtimePeriod != nil || c.idle != nil
+        guard wantsCPU else { return }
+        if let dir = v1Dir(paths, "cpu") {
+            if c.idle != nil { throw unsupported("cpu.idle", "needs cgroup v2") }
+            if let shares = c.shares, shares > 0 { try FS.write(dir + "/cpu.shares", String(shares)) }
+            // The period first: the kernel checks the quota against it.
+            if let period = c.period, period > 0 { try FS.write(dir + "/cpu.cfs_period_us", String(period)) }
+            if let quota = c.quota, quota != 0 { try FS.write(dir + "/cpu.cfs_quota_us", String(quota)) }
+            if let burst = c.burst {
+                guard FS.exists(dir + "/cpu.cfs_burst_us") else { throw unsupported("cpu.burst", "this kernel has no cpu.cfs_burst_us") }
+                try FS.write(dir + "/cpu.cfs_burst_us", String(burst))
+            }
+            if let p = c.realtimePeriod, p > 0 { try FS.write(dir + "/cpu.rt_period_us", String(p)) }
+            if let r = c.realtimeRuntime, r != 0 { try FS.write(dir + "/cpu.rt_runtime_us", String(r)) }
+        } else if let dir = try v2Dir(paths, controller: "cpu") {
+            if c.realtimeRuntime != nil || c.realtimePeriod != nil {
+                throw unsupported("cpu.realtimeRuntime", "real-time scheduling limits need cgroup v1")
+            }
+            // runc's conversion of v1 shares (2...262144) to a v2 weight (1...10000).
+            if let shares = c.shares, shares > 0 {
+                try FS.write(dir + "/cpu.weight", String(1 + ((max(shares, 2) - 2) * 9999) / 262142))
+            }
+            if c.quota != nil || c.period != nil {
+                let quota = c.quota.map { $0 > 0 ? String($0) : "max" } ?? "max"
+                try FS.write(dir + "/cpu.max", "\(quota) \(c.period.map { $0 > 0 ? $0 : 100_000 } ?? 100_000)")
+            }
+            if let burst = c.burst { try FS.write(dir + "/cpu.max.burst", String(burst)) }
+            if let idle = c.idle { try FS.write(dir + "/cpu.idle", String(idle)) }
+        } else {
+            throw unsupported("cpu", "no cpu cgroup controller on this host")
         }
     }
 
@@ -42,13 +117,11 @@ enum CgroupResources {
         }
         if let m = r.memory {
             try reject("memory.reservation", m.reservation != nil)
-            try reject("memory.swap", m.swap != nil)
             try reject("memory.kernel", m.kernel != nil)
             try reject("memory.kernelTCP", m.kernelTCP != nil)
             try reject("memory.swappiness", m.swappiness != nil)
             try reject("memory.disableOOMKiller", m.disableOOMKiller == true)
         }
-        try reject("cpu", r.cpu != nil)
         try reject("blockIO", r.blockIO != nil)
         try reject("hugepageLimits", !(r.hugepageLimits ?? []).isEmpty)
         try reject("network", r.network != nil)
