@@ -581,3 +581,17 @@ check_shared_propagation() {
 	assert_equal "$(grep -cF "$TESTDIR" /proc/self/mountinfo)" 0
 	assert_root_empty
 }
+
+@test "tmpcopyup: a tmpfs starts with a copy of what the rootfs had there (files, dirs, links, modes)" {
+	mkdir -p "$ROOTFS/data/sub"
+	echo original >"$ROOTFS/data/sub/file"
+	chmod 640 "$ROOTFS/data/sub/file"
+	ln -s sub/file "$ROOTFS/data/link"
+	update_config '.mounts += [{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "nosuid", "nodev", "tmpcopyup"]}]'
+	set_args sh -c 'grep -q " /data .* - tmpfs " /proc/self/mountinfo && cat /data/link && stat -c %a /data/sub/file && echo changed >/data/sub/file && cat /data/sub/file'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_equal "$output" $'original\n640\nchanged'
+	# the copy was made in the tmpfs: the rootfs keeps its file
+	assert_equal "$(cat "$ROOTFS/data/sub/file")" original
+}

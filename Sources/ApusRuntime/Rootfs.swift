@@ -65,7 +65,7 @@ struct Rootfs {
     }
 
     private func mount(_ m: Mount, index: Int, safe: SafePath) throws {
-        let opts = MountOptions(m.options ?? [])
+        var opts = MountOptions(m.options ?? [])
         let type = m.type ?? (opts.isBind ? "bind" : "")
         let step = "mounts[\(index)] (\(m.destination))"
         var source = m.source ?? type
@@ -89,9 +89,19 @@ struct Rootfs {
         let targetPath = SafePath.procPath(target)
         var flags = opts.flags
         if isBind { flags |= UInt(MS_BIND) }
+        let copyUp = type == "tmpfs" && opts.data.contains(TmpCopyUp.option)
+        opts.data.removeAll { $0 == TmpCopyUp.option }
         let data = opts.dataString
         try mountOrThrow(source, targetPath, isBind ? nil : type, flags & ~UInt(MS_REMOUNT),
                          data.isEmpty ? nil : data, step: step)
+        if copyUp {
+            // `target` still names the directory under the new tmpfs.
+            guard let mounted = try safe.open(m.destination) else {
+                throw RuntimeError.syscall(step: "\(step): tmpcopyup", call: "openat2(\(m.destination))", errno: ENOENT)
+            }
+            defer { close(mounted) }
+            try TmpCopyUp.copy(from: target, to: mounted, what: m.destination)
+        }
         if isBind && flags & Self.remountable != 0 {
             try remount(m.destination, flags: flags, safe: safe, step: step)
         }
