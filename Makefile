@@ -2,8 +2,13 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-# The binary links the Swift stdlib statically: no Foundation, fast startup.
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xcc -DAPUS_COMMIT=\"$(COMMIT)\"
+# A fully static executable (Swift stdlib, libyajl, libseccomp, glibc): no
+# ld.so symbol resolution at startup, which was over half of `apus --version`
+# (measured: 3.0 ms -> 1.3 ms median). Debian ships libyajl's archive as
+# libyajl_s.a, so the link sees it under the name the module map asks for.
+STATIC_LIBS := $(CURDIR)/.build/static-libs
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -L$(STATIC_LIBS) \
+	-Xcc -DAPUS_COMMIT=\"$(COMMIT)\"
 APUS := .build/release/apus
 BATS ?= bats
 
@@ -23,6 +28,7 @@ deps:
 	fi
 
 build:
+	@mkdir -p $(STATIC_LIBS) && ln -sf /usr/lib/$$(gcc -print-multiarch)/libyajl_s.a $(STATIC_LIBS)/libyajl.a
 	$(SWIFT) build $(RELEASE_FLAGS) --product apus
 
 unit:
