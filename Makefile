@@ -15,7 +15,7 @@ BATS ?= bats
 # Every Debian package that build (static: libc6-dev, libstdc++), tests,
 # benchmarks, demo and e2e need.
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
-	hyperfine strace iproute2 util-linux procps psmisc podman containerd uidmap
+	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap
 
 .PHONY: all deps build test unit conformance conformance-runc install demo bench clean
 
