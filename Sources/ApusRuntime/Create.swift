@@ -41,12 +41,13 @@ public struct Runtime {
             // until exec. The mkdir claim already excludes other creates, and
             // other commands ignore the container until state.json exists.
             try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
+            let listening = listenFDs()
             var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
                                   stateDir: dir.path, namespaces: NamespacePlan(spec),
                                   cgroupPaths: try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id),
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
-                                  preserveFDs: options.preserveFDs + listenFDs())
-            plan.listenFDs = listenFDs()
+                                  preserveFDs: options.preserveFDs + listening)
+            plan.listenFDs = listening
             try check(mkfifo(dir.fifoPath, 0o622), "creating the exec fifo", "mkfifo(\(dir.fifoPath))")
             // Writable by the init even after it drops to process.user (umask would strip that).
             try check(chmod(dir.fifoPath, 0o622), "creating the exec fifo", "chmod(\(dir.fifoPath))")

@@ -4,7 +4,6 @@ import Glibc
 /// flags (applied by a separate mount call) and the filesystem data string.
 struct MountOptions: Equatable {
     var flags: UInt = 0
-    var clearFlags: UInt = 0
     var propagation: [UInt] = []
     var data: [String] = []
     var isBind: Bool { flags & UInt(MS_BIND) != 0 }
@@ -46,7 +45,7 @@ struct MountOptions: Equatable {
     init(_ options: [String]) {
         for opt in options {
             if let (_, set, flag) = Self.flagTable.first(where: { $0.name == opt }) {
-                if set { flags |= flag; clearFlags &= ~flag } else { flags &= ~flag; clearFlags |= flag }
+                if set { flags |= flag } else { flags &= ~flag }
             } else if let p = Self.propagation(opt) {
                 propagation.append(p)
             } else {
