@@ -17,7 +17,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
     public var cgroupPaths: [String: String]
     /// Namespace /proc name → path of the namespace the container uses, for exec and inspect.
     public var namespacePaths: [String: String]
-    /// The container runs until its init exits; `run` deletes it unless `--keep`.
+    /// Lets `delete` skip reading the saved config when there is no hook to run.
     public var hasPoststopHooks: Bool
 
     public init(id: String, bundle: String, rootfs: String, created: String, annotations: [String: String]?) {

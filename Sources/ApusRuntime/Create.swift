@@ -43,7 +43,7 @@ public struct Runtime {
             try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
             let listening = listenFDs()
             var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
-                                  stateDir: dir.path, namespaces: NamespacePlan(spec),
+                                  namespaces: NamespacePlan(spec),
                                   cgroupPaths: try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id),
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listening)

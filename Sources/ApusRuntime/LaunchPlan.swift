@@ -9,7 +9,6 @@ struct LaunchPlan {
     var process: Process
     var bundle: String
     var rootfs: String
-    var stateDir: String
     var namespaces: NamespacePlan
     var cgroupPaths: [String: String]
     var noPivot: Bool
