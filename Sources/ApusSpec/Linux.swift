@@ -157,3 +157,9 @@ public struct NetDevice: JSONCodable, Equatable {
         return b.json
     }
 }
+
+/// linux.sysctl names and their files.
+public enum Sysctl {
+    /// The path below /proc/sys for a (validated) sysctl name.
+    public static func procPath(_ name: String) -> String { Validator.sysctlProcPath(name) }
+}

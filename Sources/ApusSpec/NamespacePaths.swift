@@ -20,11 +20,14 @@ extension Spec {
                 break
             }
         }
-        if let netPath = linux?.namespace(.network)?.joinPath, NamespaceFile.isSame(netPath, "/proc/self/ns/net") {
-            for key in (linux?.sysctl ?? [:]).keys.sorted() where Validator.sysctlDotted(key).hasPrefix("net.") {
-                errors.append(SpecError("not allowed in the host network namespace",
-                                        at: JSONPath.root.key("linux").key("sysctl").key(key)))
-            }
+        // A namespaced sysctl written in a namespace joined by path that is
+        // apus's own would change the host's value (runc refuses net.*).
+        for key in (linux?.sysctl ?? [:]).keys.sorted() {
+            guard let type = Validator.sysctlNamespace(Validator.sysctlDotted(key)),
+                  let path = linux?.namespace(type)?.joinPath,
+                  NamespaceFile.isSame(path, "/proc/self/ns/\(type.procName)") else { continue }
+            errors.append(SpecError("not allowed in the host \(type.rawValue) namespace (\(quoted(path)) is apus's own)",
+                                    at: JSONPath.root.key("linux").key("sysctl").key(key)))
         }
         return errors
     }

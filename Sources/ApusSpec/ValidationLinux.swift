@@ -73,14 +73,30 @@ extension Validator {
         }
     }
 
+    static let ipcSysctls: Set<String> = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                          "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
+
+    /// The namespace a (dotted) sysctl belongs to, nil if it is not namespaced.
+    static func sysctlNamespace(_ name: String) -> NamespaceType? {
+        if ipcSysctls.contains(name) || name.hasPrefix("fs.mqueue.") { return .ipc }
+        if name.hasPrefix("net.") { return .network }
+        if name == "kernel.domainname" || name == "kernel.hostname" { return .uts }
+        if name.hasPrefix("user.") { return .user }
+        return nil
+    }
+
     /// runc's rules: only namespaced sysctls, and only with their namespace,
     /// since /proc/sys otherwise writes the host's values.
     private mutating func checkSysctl(_ sysctl: [String: String], _ at: JSONPath) {
-        let ipcKeys: Set<String> = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-                                    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
+        let ipcKeys = Self.ipcSysctls
         for key in sysctl.keys.sorted() {
             let name = Validator.sysctlDotted(key)
             let here = at.key(key)
+            if Validator.sysctlProcPath(key).split(separator: "/", omittingEmptySubsequences: false)
+                .contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
+                fail(here, "not a sysctl name (empty, \".\" or \"..\" component)")
+                continue
+            }
             if ipcKeys.contains(name) || name.hasPrefix("fs.mqueue.") {
                 if !has(.ipc) { fail(here, "requires an ipc namespace") }
             } else if name.hasPrefix("net.") {
@@ -95,6 +111,12 @@ extension Validator {
                 fail(here, "not in a separate kernel namespace")
             }
         }
+    }
+
+    /// The file under /proc/sys for a sysctl name: "net.ipv4.ip_forward" →
+    /// "net/ipv4/ip_forward"; a literal "." (written "/" in dotted names) stays.
+    static func sysctlProcPath(_ name: String) -> String {
+        String(sysctlDotted(name).map { $0 == "." ? "/" : $0 == "/" ? "." : $0 })
     }
 
     /// sysctl(8) accepts "/" as the separator when the name starts with one;

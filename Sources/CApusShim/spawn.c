@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -73,6 +74,11 @@ static void stage1(const struct apus_spawn_config *cfg)
     int fd = cfg->sync_fd;
     char what[64];
     int in_userns = cfg->clone_flags & CLONE_NEWUSER;
+
+    /* Until it execs the user's program, nothing in the container may
+     * ptrace this image or open its /proc/<pid>/exe; the init and exec
+     * children inherit this from the start. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     for (int i = 0; i < cfg->join_count; i++) {
         if (cfg->join_types[i] == CLONE_NEWUSER)

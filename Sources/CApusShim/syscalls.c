@@ -73,17 +73,6 @@ int apus_capset(uint32_t version, const uint32_t effective[2], const uint32_t pe
     return (int)syscall(SYS_capset, &hdr, data);
 }
 
-int apus_last_cap(void)
-{
-    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    char buf[16] = { 0 };
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    return n > 0 ? atoi(buf) : -1;
-}
-
 struct apus_open_how {
     uint64_t flags;
     uint64_t mode;

@@ -24,6 +24,7 @@ enum Handlers {
     }
 
     static func create(_ inv: Invocation) throws -> Int32 {
+        try SealedExecutable.ensure()
         try inv.runtime.create(id: inv.args[0], options: createOptions(inv))
         return 0
     }
@@ -34,7 +35,8 @@ enum Handlers {
     }
 
     static func run(_ inv: Invocation) throws -> Int32 {
-        try inv.runtime.run(id: inv.args[0], options: createOptions(inv), detach: inv.flags.bool("detach"),
+        try SealedExecutable.ensure()
+        return try inv.runtime.run(id: inv.args[0], options: createOptions(inv), detach: inv.flags.bool("detach"),
                             keep: inv.flags.bool("keep"), subreaper: !inv.flags.bool("no-subreaper"))
     }
 
@@ -84,6 +86,7 @@ enum Handlers {
     }
 
     static func exec(_ inv: Invocation) throws -> Int32 {
+        try SealedExecutable.ensure()
         let f = inv.flags
         for unsupported in ["process-label", "apparmor", "cgroup"] where !(f.string(unsupported) ?? "").isEmpty {
             throw RuntimeError.usage("--\(unsupported) is not supported by this version of apus")

@@ -50,7 +50,7 @@ final class CgroupLayoutTests: XCTestCase {
     }
 
     func testMountinfoEscapes() {
-        XCTAssertEqual(Cgroups.unescapeMountPath("/a\\040b"), "/a b")
-        XCTAssertEqual(Cgroups.unescapeMountPath("/plain"), "/plain")
+        XCTAssertEqual(MountEntry.unescape("/a\\040b"), "/a b")
+        XCTAssertEqual(MountEntry.unescape("/plain"), "/plain")
     }
 }

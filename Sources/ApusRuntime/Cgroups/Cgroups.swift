@@ -17,26 +17,19 @@ public enum Cgroups {
     }
 
     public static func hierarchies(mountinfo: String? = nil) -> [Hierarchy] {
-        let text = mountinfo ?? ((try? FS.readString("/proc/self/mountinfo")) ?? "")
+        let mounts = mountinfo.map(MountEntry.parse) ?? MountEntry.current()
         var out: [Hierarchy] = []
-        for line in text.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let pre = halves[0].split(separator: " ")
-            let post = halves[1].split(separator: " ")
-            guard pre.count >= 5, post.count >= 3 else { continue }
-            let mountPoint = unescapeMountPath(String(pre[4]))
-            let root = unescapeMountPath(String(pre[3]))
-            switch post[0] {
+        for m in mounts {
+            switch m.fsType {
             case "cgroup2":
-                out.append(Hierarchy(key: "unified", mountPoint: mountPoint, root: root))
+                out.append(Hierarchy(key: "unified", mountPoint: m.mountPoint, root: m.root))
             case "cgroup":
-                let controllers = post[2].split(separator: ",").filter {
+                let controllers = m.superOptions.filter {
                     $0 != "rw" && $0 != "ro" && !$0.hasPrefix("clone_children") && $0 != "noprefix"
                         && !$0.hasPrefix("release_agent") && $0 != "xattr"
                 }
                 if !controllers.isEmpty {
-                    out.append(Hierarchy(key: controllers.joined(separator: ","), mountPoint: mountPoint, root: root))
+                    out.append(Hierarchy(key: controllers.joined(separator: ","), mountPoint: m.mountPoint, root: m.root))
                 }
             default: continue
             }
@@ -50,22 +43,6 @@ public enum Cgroups {
         let v2 = hs.contains { $0.key == "unified" }
         let v1 = hs.contains { $0.key != "unified" }
         return v1 ? (v2 ? .hybrid : .v1) : (v2 ? .v2 : .none)
-    }
-
-    /// /proc/self/mountinfo escapes spaces and such as octal (\040).
-    static func unescapeMountPath(_ s: String) -> String {
-        guard s.contains("\\") else { return s }
-        var bytes: [UInt8] = []
-        var it = Array(s.utf8)[...]
-        while let c = it.popFirst() {
-            if c == UInt8(ascii: "\\"), it.count >= 3, let v = UInt8(String(decoding: it.prefix(3), as: UTF8.self), radix: 8) {
-                bytes.append(v)
-                it = it.dropFirst(3)
-            } else {
-                bytes.append(c)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// This process's cgroup in each hierarchy, from /proc/self/cgroup.

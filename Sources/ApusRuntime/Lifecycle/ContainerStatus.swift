@@ -9,15 +9,18 @@ public enum ContainerStatus: String {
 struct ProcStat {
     var state: Character
     var startTime: UInt64
+    var threads: Int
 
     static func read(pid: Int32) -> ProcStat? {
         guard pid > 0, let bytes = try? FS.read("/proc/\(pid)/stat", limit: 1 << 16) else { return nil }
         // The command name may contain spaces and parentheses: fields start after the last ')'.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         let fields = bytes[(close + 2)...].split(separator: UInt8(ascii: " "))
-        // fields[0] is field 3 (state); start time is field 22.
-        guard fields.count > 19, let st = UInt64(String(decoding: fields[19], as: UTF8.self)) else { return nil }
-        return ProcStat(state: Character(UnicodeScalar(fields[0].first!)), startTime: st)
+        // fields[0] is field 3 (state); num_threads is field 20, start time field 22.
+        guard fields.count > 19, let st = UInt64(String(decoding: fields[19], as: UTF8.self)),
+              let first = fields[0].first else { return nil }
+        let threads = Int(String(decoding: fields[17], as: UTF8.self)) ?? 0
+        return ProcStat(state: Character(UnicodeScalar(first)), startTime: st, threads: threads)
     }
 
     var isAlive: Bool { state != "Z" && state != "X" && state != "x" }

@@ -158,13 +158,16 @@ struct ExecPlan {
     static func run(_ plan: ExecPlan, sync: SyncChannel) -> Never {
         let path: String, env: [String], filter: SeccompFilter?
         do {
+            // Nothing the caller of `apus exec` holds open (a host directory) may reach the container.
+            try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs, keep: [sync.fd, plan.consoleSocketFD])
             // While it is still apus, nothing in the container may open /proc/<pid>/exe.
             _ = apus_prctl(ContainerInit.PR_SET_DUMPABLE, 0, 0, 0, 0)
             if plan.process.terminal == true {
                 _ = setsid()
-                try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize)
+                try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize, bindConsole: false)
             }
-            filter = try ProcessSetup.finalize(plan.process, seccomp: plan.seccomp, keyring: nil, preserveFDs: plan.preserveFDs)
+            filter = try ProcessSetup.finalize(plan.process, seccomp: plan.seccomp, keyring: nil,
+                                               preserveFDs: plan.preserveFDs, proc: nil)
             path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
             env = ProcessSetup.environment(plan.process, listenFDs: 0)
             try sync.send(APUS_SYNC_READY)

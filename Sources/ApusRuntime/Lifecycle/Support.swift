@@ -25,6 +25,9 @@ enum Support {
         for (i, m) in (spec.mounts ?? []).enumerated() {
             try reject("mounts[\(i)].uidMappings", m.uidMappings != nil || m.gidMappings != nil, "id-mapped mounts are not supported by this version of apus")
         }
+        // Namespace paths must exist and be of their type, and no namespaced
+        // sysctl may target a namespace that is apus's own (the host's).
+        if let e = spec.validateNamespacePaths().first { throw RuntimeError.config(e) }
         let ns = NamespacePlan(spec)
         if ns.shares(.mount) && !(spec.mounts ?? []).isEmpty {
             throw RuntimeError.unsupported(path: "mounts", reason: "mounts need a new mount namespace (add {\"type\": \"mount\"} to linux.namespaces)")

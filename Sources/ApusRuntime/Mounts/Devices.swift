@@ -85,7 +85,7 @@ enum Devices {
     }
 }
 
-private func makedev(_ major: UInt32, _ minor: UInt32) -> dev_t {
+func makedev(_ major: UInt32, _ minor: UInt32) -> dev_t {
     var dev = dev_t(major & 0xfff) << 8 | dev_t(minor & 0xff)
     dev |= dev_t(major & ~0xfff) << 32 | dev_t(minor & ~0xff) << 12
     return dev

@@ -15,7 +15,8 @@ struct Rootfs {
     let inCgroupNamespace: Bool
 
     /// Everything that must happen while the host filesystem is still visible.
-    func prepare(cwd: String) throws {
+    /// Returns what finish() needs from the host: the /dev/null that masks files.
+    func prepare(cwd: String) throws -> MaskSource {
         // rslave by default, so host mount events reach the container but not the reverse.
         let propagation = try rootPropagation() ?? (UInt(MS_SLAVE) | UInt(MS_REC))
         try mountOrThrow(nil, "/", nil, propagation, nil, step: "setting root mount propagation")
@@ -33,6 +34,7 @@ struct Rootfs {
         if (spec.mounts ?? []).contains(where: { $0.destination == "/dev" || $0.destination == "/dev/" }) {
             try Devices.populate(spec: spec, safe: safe, bindFromHost: inUserNamespace)
         }
+        return try MaskSource.open(needed: !(spec.linux?.maskedPaths ?? []).isEmpty)
     }
 
     /// linux.rootfsPropagation as mount flags, nil when unset.
@@ -47,20 +49,12 @@ struct Rootfs {
     /// The mount holding the rootfs directory, made private if it is shared
     /// (as on systemd hosts), as runc does.
     private func makeParentMountPrivate() throws {
-        guard let info = try? FS.readString("/proc/self/mountinfo") else { return }
-        var best: (point: String, shared: Bool)?
-        for line in info.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            let fields = halves.first?.split(separator: " ") ?? []
-            guard fields.count >= 6 else { continue }
-            let point = Cgroups.unescapeMountPath(String(fields[4]))
-            let contains = point == "/" || rootfs == point || rootfs.hasPrefix(point + "/")
-            if contains && point.count >= (best?.point.count ?? 0) {
-                best = (point, fields[6...].contains { $0.hasPrefix("shared:") })
-            }
+        var best: MountEntry?
+        for m in MountEntry.current() where m.mountPoint == "/" || rootfs == m.mountPoint || rootfs.hasPrefix(m.mountPoint + "/") {
+            if m.mountPoint.count >= (best?.mountPoint.count ?? 0) { best = m }
         }
-        if let best, best.shared {
-            try mountOrThrow(nil, best.point, nil, UInt(MS_PRIVATE), nil, step: "making the rootfs's parent mount private")
+        if let best, best.isShared {
+            try mountOrThrow(nil, best.mountPoint, nil, UInt(MS_PRIVATE), nil, step: "making the rootfs's parent mount private")
         }
     }
 
@@ -83,6 +77,9 @@ struct Rootfs {
         if type == "cgroup" || type == "cgroup2" {
             try mountCgroup(m, step: step, safe: safe, opts: opts)
             return
+        }
+        if type == "proc" || type == "sysfs" {
+            try checkOrdinaryDirectory(m.destination, safe: safe, step: step)
         }
         let target = try safe.ensure(m.destination, directory: isDir)
         defer { close(target) }
@@ -114,6 +111,28 @@ struct Rootfs {
             for p in opts.propagation {
                 try mountOrThrow(nil, SafePath.procPath(mounted), nil, p, nil, step: "\(step): propagation")
             }
+        }
+    }
+
+    /// procfs and sysfs go only on a real directory reached without any
+    /// symlink (CVE-2019-16884, CVE-2019-19921): a symlinked /proc would
+    /// put the kernel's files where the rootfs chose, and later writes to
+    /// /proc would land elsewhere.
+    private func checkOrdinaryDirectory(_ path: String, safe: SafePath, step: String) throws {
+        let fd = apus_openat2(safe.rootFD, path, UInt64(APUS_O_PATH | O_CLOEXEC | O_NOFOLLOW), 0,
+                              SafePath.resolveInRoot | SafePath.resolveNoMagicLinks | ProcFS.resolveNoSymlinks)
+        if fd < 0 {
+            if errno == ENOENT { return } // created as a plain directory by ensure()
+            if errno == ELOOP {
+                throw RuntimeError.unsafe(step: step, reason: "\(path) must be mounted on ordinary directory (the rootfs has a symlink on the way)")
+            }
+            throw RuntimeError.syscall(step: step, call: "openat2(\(path), RESOLVE_NO_SYMLINKS)", errno: errno)
+        }
+        defer { close(fd) }
+        var st = stat()
+        try check(fstat(fd, &st), step, "fstat(\(path))")
+        if (st.st_mode & S_IFMT) != S_IFDIR {
+            throw RuntimeError.unsafe(step: step, reason: "\(path) must be mounted on ordinary directory (it is not a directory)")
         }
     }
 
@@ -167,6 +186,7 @@ struct Rootfs {
     func enter() throws {
         try check(chdir(rootfs), "entering the rootfs", "chdir(\(rootfs))")
         if noPivot {
+            try hideHostKernelFilesystems()
             try mountOrThrow(rootfs, "/", nil, UInt(MS_MOVE), nil, step: "moving the rootfs to /")
             try check(chroot("."), "entering the rootfs", "chroot(.)")
         } else {
@@ -184,36 +204,117 @@ struct Rootfs {
         try check(chdir("/"), "entering the rootfs", "chdir(/)")
     }
 
+    /// --no-pivot leaves the host's mounts in the container's mount namespace,
+    /// out of sight behind chroot but still counted by the kernel: a fully
+    /// visible host procfs or sysfs there lets a nested user namespace mount
+    /// a fresh, unmasked one. Detach every procfs/sysfs outside the rootfs
+    /// first (or cover it where it cannot be detached), as runc does.
+    private func hideHostKernelFilesystems() throws {
+        let outside = MountEntry.current().filter { m in
+            (m.fsType == "proc" || m.fsType == "sysfs")
+                && m.mountPoint != rootfs && !m.mountPoint.hasPrefix(rootfs.hasSuffix("/") ? rootfs : rootfs + "/")
+        }
+        // Deepest first, so a parent's detach does not leave its children counted.
+        for m in outside.sorted(by: { $0.mountPoint.count > $1.mountPoint.count }) {
+            if umount2(m.mountPoint, Int32(MNT_DETACH)) == 0 || errno == EINVAL || errno == ENOENT { continue }
+            try mountOrThrow("tmpfs", m.mountPoint, "tmpfs", UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
+                             "size=0", step: "covering the host's \(m.mountPoint) (--no-pivot)")
+        }
+    }
+
     /// Steps that need the final root: read-only root, masked and read-only paths.
     /// The root's propagation needs no step here: the rootfs bind copied it
     /// from "/" in prepare(), and per-mount propagation options stay as set.
-    func finish() throws {
-        for path in spec.linux?.maskedPaths ?? [] { try mask(path) }
-        for path in spec.linux?.readonlyPaths ?? [] { try makeReadonly(path) }
+    /// Every target is resolved inside the new root (RESOLVE_IN_ROOT, no
+    /// magic links) and mounted on by fd, so no symlink in the rootfs can
+    /// send a mask or a read-only bind elsewhere (CVE-2025-31133 class).
+    func finish(masks: inout MaskSource) throws {
+        let safe = try SafePath(rootfs: "/")
+        defer { safe.close() }
+        for path in spec.linux?.maskedPaths ?? [] { try mask(path, safe: safe, masks: &masks) }
+        for path in spec.linux?.readonlyPaths ?? [] { try makeReadonly(path, safe: safe) }
         if spec.root?.readonly == true {
             try mountOrThrow(nil, "/", nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY), nil, step: "making the rootfs read-only")
         }
     }
 
-    private func mask(_ path: String) throws {
+    private func mask(_ path: String, safe: SafePath, masks: inout MaskSource) throws {
+        let step = "masking \(path)"
+        guard let target = try safe.open(path) else { return }
+        defer { close(target) }
         var st = stat()
-        if stat(path, &st) < 0 {
-            if errno == ENOENT { return }
-            throw RuntimeError.syscall(step: "masking \(path)", call: "stat(\(path))", errno: errno)
-        }
+        try check(fstat(target, &st), step, "fstat(\(path))")
+        let mount: Int32
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            try mountOrThrow("tmpfs", path, "tmpfs", UInt(MS_RDONLY), nil, step: "masking \(path)")
+            mount = apus_fsmount_new("tmpfs", nil, nil, 0, MountFD.rdonly | MountFD.nosuid | MountFD.nodev | MountFD.noexec)
+            try check(mount, step, "fsopen(tmpfs) + fsmount(MOUNT_ATTR_RDONLY)")
         } else {
-            try mountOrThrow("/dev/null", path, nil, UInt(MS_BIND), nil, step: "masking \(path)")
+            mount = try masks.cloneDevNull(step: step)
         }
+        defer { close(mount) }
+        try check(apus_move_mount_fd(mount, target), step, "move_mount(\(path))")
     }
 
-    private func makeReadonly(_ path: String) throws {
-        if !FS.exists(path) { return }
-        try mountOrThrow(path, path, nil, UInt(MS_BIND) | UInt(MS_REC), nil, step: "making \(path) read-only")
-        try mountOrThrow(nil, path, nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY) | UInt(MS_REC), nil,
-                         step: "making \(path) read-only")
+    /// A recursive bind of the path onto itself, read-only all the way down.
+    private func makeReadonly(_ path: String, safe: SafePath) throws {
+        let step = "making \(path) read-only"
+        guard let target = try safe.open(path) else { return }
+        defer { close(target) }
+        let tree = apus_open_tree(target, "", MountFD.clone | MountFD.recursive | MountFD.emptyPath | UInt32(O_CLOEXEC))
+        try check(tree, step, "open_tree(\(path), OPEN_TREE_CLONE|AT_RECURSIVE)")
+        defer { close(tree) }
+        try check(apus_mount_setattr_fd(tree, 1, MountFD.rdonly, 0), step, "mount_setattr(\(path), MOUNT_ATTR_RDONLY)")
+        try check(apus_move_mount_fd(tree, target), step, "move_mount(\(path))")
     }
+}
+
+/// Constants of the new mount API (linux/mount.h, fcntl.h).
+enum MountFD {
+    static let clone: UInt32 = 1 // OPEN_TREE_CLONE
+    static let recursive: UInt32 = 0x8000 // AT_RECURSIVE
+    static let emptyPath: UInt32 = 0x1000 // AT_EMPTY_PATH
+    static let rdonly: UInt64 = 0x1, nosuid: UInt64 = 0x2, nodev: UInt64 = 0x4, noexec: UInt64 = 0x8
+}
+
+/// The host's /dev/null, taken before pivot_root as a detached mount and
+/// checked to be the null device (character 1:3): masked files are bound
+/// to clones of it, never to whatever the rootfs calls /dev/null.
+struct MaskSource {
+    private var fd: Int32 = -1
+    /// The first mask moves `fd` itself into place; later ones clone it
+    /// there (an attached mount can always be cloned).
+    private var used = false
+
+    static func open(needed: Bool) throws -> MaskSource {
+        var source = MaskSource()
+        guard needed else { return source }
+        let step = "opening /dev/null for maskedPaths"
+        let fd = apus_open_tree(AT_FDCWD, "/dev/null", MountFD.clone | UInt32(O_CLOEXEC))
+        try check(fd, step, "open_tree(/dev/null, OPEN_TREE_CLONE)")
+        var st = stat()
+        if fstat(fd, &st) < 0 || (st.st_mode & S_IFMT) != S_IFCHR || st.st_rdev != makedev(1, 3) {
+            Glibc.close(fd)
+            throw RuntimeError.unsafe(step: step, reason: "the host's /dev/null is not the null device (character 1:3)")
+        }
+        source.fd = fd
+        return source
+    }
+
+    mutating func cloneDevNull(step: String) throws -> Int32 {
+        guard fd >= 0 else { throw RuntimeError.unsafe(step: step, reason: "no /dev/null was prepared") }
+        let copy = apus_open_tree(fd, "", MountFD.clone | MountFD.emptyPath | UInt32(O_CLOEXEC))
+        if copy >= 0 { return copy }
+        guard !used else { throw RuntimeError.syscall(step: step, call: "open_tree(/dev/null, OPEN_TREE_CLONE)", errno: errno) }
+        // Kernels before 6.15 cannot clone a detached mount: move the
+        // original into place (through a duplicate: `fd` then names an
+        // attached mount, which later masks can clone).
+        used = true
+        let dup = fcntl(fd, F_DUPFD_CLOEXEC, 3)
+        try check(dup, step, "fcntl(F_DUPFD_CLOEXEC)")
+        return dup
+    }
+
+    func close() { if fd >= 0 { _ = Glibc.close(fd) } }
 }
 
 func mountOrThrow(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?, step: String) throws {

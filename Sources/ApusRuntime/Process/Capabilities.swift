@@ -3,7 +3,9 @@ import CApusShim
 import Glibc
 
 /// Applies `process.capabilities`: the bounding set is trimmed before the
-/// uid change, the other sets after it (keep-caps bridges the two).
+/// uid change, the other sets after it (keep-caps bridges the two). An
+/// absent `capabilities` (or an absent set in it) means an empty set, as in
+/// runc: the runtime's own privileges never leak into the container.
 enum Capabilities {
     static let version3: UInt32 = 0x2008_0522
     static let PR_CAPBSET_DROP: Int32 = 24
@@ -12,12 +14,18 @@ enum Capabilities {
     static let PR_CAP_AMBIENT_RAISE: UInt = 2
     static let PR_CAP_AMBIENT_CLEAR_ALL: UInt = 4
 
-    static func dropBounding(_ caps: LinuxCapabilities?) throws {
-        guard let caps else { return }
-        let keep = Set((caps.bounding ?? []).map { $0.number })
-        let last = apus_last_cap()
-        guard last >= 0 else { throw RuntimeError.syscall(step: "capabilities", call: "read(/proc/sys/kernel/cap_last_cap)", errno: errno) }
-        for cap in 0...last where !keep.contains(Int32(cap)) {
+    /// The highest capability this kernel knows, asked of the kernel itself
+    /// (PR_CAPBSET_READ) rather than of a /proc file the rootfs could fake.
+    /// Read before any privilege is dropped.
+    static func lastCap() throws -> Int32 {
+        let last = apus_probe_last_cap()
+        guard last >= 0 else { throw RuntimeError.syscall(step: "capabilities", call: "prctl(PR_CAPBSET_READ)", errno: errno) }
+        return last
+    }
+
+    static func dropBounding(_ caps: LinuxCapabilities?, lastCap: Int32) throws {
+        let keep = Set((caps?.bounding ?? []).map { $0.number })
+        for cap in 0...lastCap where !keep.contains(cap) {
             if apus_prctl(PR_CAPBSET_DROP, UInt(cap), 0, 0, 0) < 0 && errno != EINVAL {
                 throw RuntimeError.syscall(step: "dropping capabilities", call: "prctl(PR_CAPBSET_DROP, \(cap))", errno: errno)
             }
@@ -29,20 +37,19 @@ enum Capabilities {
     }
 
     static func apply(_ caps: LinuxCapabilities?) throws {
-        guard let caps else { return }
         func mask(_ list: [Capability]?) -> [UInt32] {
             var m: [UInt32] = [0, 0]
             for c in list ?? [] { m[Int(c.number / 32)] |= 1 << UInt32(c.number % 32) }
             return m
         }
-        let e = mask(caps.effective), p = mask(caps.permitted), i = mask(caps.inheritable)
+        let e = mask(caps?.effective), p = mask(caps?.permitted), i = mask(caps?.inheritable)
         try check(apus_capset(version3, e, p, i), "setting capabilities", "capset()")
         _ = apus_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
         // The kernel only lets a capability be ambient if it is also permitted
         // and inheritable; configs (runc's default among them) often list
         // ambient alone. Like runc, such entries have no effect.
-        let raisable = Set(caps.permitted ?? []).intersection(caps.inheritable ?? [])
-        for c in caps.ambient ?? [] where raisable.contains(c) {
+        let raisable = Set(caps?.permitted ?? []).intersection(caps?.inheritable ?? [])
+        for c in caps?.ambient ?? [] where raisable.contains(c) {
             try check(apus_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, UInt(c.number), 0, 0),
                       "raising ambient capability", "prctl(PR_CAP_AMBIENT_RAISE, \(c.rawValue))")
         }

@@ -10,10 +10,9 @@ enum ContainerInit {
     static let PR_SET_DUMPABLE: Int32 = 4
 
     static func run(_ plan: LaunchPlan, sync: SyncChannel) -> Never {
-        let hostPID: Int32
-        let seccomp: SeccompFilter?
+        let ready: Ready
         do {
-            (hostPID, seccomp) = try setUp(plan, sync: sync)
+            ready = try setUp(plan, sync: sync)
         } catch {
             report(error, sync: sync)
             _exit(1)
@@ -21,10 +20,10 @@ enum ContainerInit {
         let path: String
         let env: [String]
         do {
-            path = try waitForStartThenPrepareExec(plan, hostPID: hostPID)
+            path = try waitForStartThenPrepareExec(plan, ready)
             env = ProcessSetup.environment(plan.process, listenFDs: plan.listenFDs)
             // With no_new_privs the filter goes on last, so it need not allow apus's own setup.
-            try seccomp?.load()
+            try ready.seccomp?.load()
         } catch {
             writeStderr("apus: \(error)\n")
             _exit(1)
@@ -34,11 +33,21 @@ enum ContainerInit {
         _exit(127)
     }
 
-    /// Returns the init's pid in the host's pid namespace, and the seccomp
-    /// filter still to load before exec (nil if none, or already loaded).
-    private static func setUp(_ plan: LaunchPlan, sync: SyncChannel) throws -> (Int32, SeccompFilter?) {
-        // Until exec, /proc/<init>/exe is the host's apus binary: keep other
-        // processes (an `exec` into the container) from opening it.
+    /// What the init keeps from setUp for the wait on the exec fifo.
+    struct Ready {
+        /// The init's pid in the host's pid namespace (for the hooks' state).
+        var hostPID: Int32
+        /// The seccomp filter still to load before exec (nil if none, or loaded).
+        var seccomp: SeccompFilter?
+        /// The init's /proc/<pid>/fd directory in a verified procfs, opened
+        /// before seccomp, to reopen the exec fifo from.
+        var fdDirectory: Int32
+    }
+
+    private static func setUp(_ plan: LaunchPlan, sync: SyncChannel) throws -> Ready {
+        // Nothing the caller of `apus create` holds open may reach the container.
+        try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs, keep: [sync.fd, plan.fifoFD, plan.consoleSocketFD])
+        // The shim made us non-dumpable already; say it again where it is read.
         _ = apus_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         // Name it in ps/top while it waits (runc shows "runc init").
         _ = "apus:init".withCString { apus_prctl(15 /* PR_SET_NAME */, UInt(bitPattern: $0), 0, 0, 0) }
@@ -46,11 +55,17 @@ enum ContainerInit {
         // handler for: a created container must still die on `kill` (TERM).
         for sig in [SIGTERM, SIGINT, SIGHUP] { signal(sig) { _exit(128 + $0) } }
         if setsid() < 0 && errno != EPERM { throw RuntimeError.syscall(step: "starting a session", call: "setsid()", errno: errno) }
+        // Taken while the host's view is still there; every /proc access of
+        // the init goes through it, never through the rootfs's /proc.
+        let proc = try ProcFS.open()
+        defer { proc.close() }
         let spec = plan.spec
         let rootfs = Rootfs(spec: spec, bundle: plan.bundle, rootfs: plan.rootfs, noPivot: plan.noPivot,
                             inUserNamespace: !plan.namespaces.shares(.user),
                             cgroupPaths: plan.cgroupPaths, inCgroupNamespace: !plan.namespaces.shares(.cgroup))
-        if plan.hasMountNamespace { try rootfs.prepare(cwd: plan.process.cwd) }
+        var masks = MaskSource()
+        defer { masks.close() }
+        if plan.hasMountNamespace { masks = try rootfs.prepare(cwd: plan.process.cwd) }
         try setHostname(spec, plan.namespaces)
 
         try sync.send(APUS_SYNC_HOOKS)
@@ -65,30 +80,35 @@ enum ContainerInit {
             try check(chroot(plan.rootfs), "entering the rootfs", "chroot(\(plan.rootfs))")
             try check(chdir("/"), "entering the rootfs", "chdir(/)")
         }
-        if plan.process.terminal == true { try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize) }
-        try writeSysctls(spec)
-        if plan.hasMountNamespace { try rootfs.finish() }
+        if plan.process.terminal == true {
+            try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize,
+                              bindConsole: plan.hasMountNamespace)
+        }
+        try writeSysctls(spec, proc: proc)
+        if plan.hasMountNamespace { try rootfs.finish(masks: &masks) }
 
+        let fdDirectory = try proc.open(try proc.selfPath("fd"), O_RDONLY | O_DIRECTORY)
         let seccomp = try ProcessSetup.finalize(plan.process, seccomp: spec.linux?.seccomp,
                                                 keyring: plan.noNewKeyring ? nil : "_ses.\(plan.id)",
-                                                preserveFDs: plan.preserveFDs)
+                                                preserveFDs: plan.preserveFDs, proc: proc)
         try sync.send(APUS_SYNC_READY)
         sync.close()
-        return (hostPID, seccomp)
+        return Ready(hostPID: hostPID, seccomp: seccomp, fdDirectory: fdDirectory)
     }
 
     /// Blocks on the exec fifo until `apus start` opens it, then runs the
-    /// startContainer hooks. The fifo is opened through /proc/self/fd: the
-    /// init kept only an O_PATH fd to it from before pivot_root.
-    private static func waitForStartThenPrepareExec(_ plan: LaunchPlan, hostPID: Int32) throws -> String {
-        let fifo = "/proc/self/fd/\(plan.fifoFD)"
-        let fd = open(fifo, O_WRONLY | O_CLOEXEC)
+    /// startContainer hooks. The init kept only an O_PATH fd to the fifo
+    /// from before pivot_root; it is reopened for writing through the
+    /// verified procfs (openat, which any seccomp profile allows).
+    private static func waitForStartThenPrepareExec(_ plan: LaunchPlan, _ ready: Ready) throws -> String {
+        let fd = openat(ready.fdDirectory, String(plan.fifoFD), O_WRONLY | O_CLOEXEC)
         try check(fd, "waiting for start", "open(exec fifo)")
         var byte: UInt8 = 0x30
         try check(write(fd, &byte, 1), "waiting for start", "write(exec fifo)")
         close(fd)
         close(plan.fifoFD)
-        try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: hostPID))
+        close(ready.fdDirectory)
+        try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: ready.hostPID))
         return try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
     }
 
@@ -101,10 +121,12 @@ enum ContainerInit {
         }
     }
 
-    private static func writeSysctls(_ spec: Spec) throws {
+    /// Written through the init's procfs handle: the kernel picks the
+    /// namespace from the writer, and no symlink or mount the rootfs or a
+    /// config mount planted under /proc/sys is followed.
+    private static func writeSysctls(_ spec: Spec, proc: ProcFS) throws {
         for (key, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
-            try FS.write(path, value)
+            try proc.write("sys/" + Sysctl.procPath(key), value)
         }
     }
 

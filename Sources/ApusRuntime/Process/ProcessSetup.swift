@@ -9,31 +9,90 @@ enum ProcessSetup {
 
     /// Everything between a ready filesystem and exec, in the order the
     /// kernel needs, for the container's init and for `apus exec` alike.
+    /// Everything that opens files or needs a newer syscall (openat2,
+    /// close_range) comes before the seccomp filter can be loaded: a profile
+    /// older than those syscalls must not break the runtime's own setup.
     /// Returns the seccomp filter still to be loaded right before execve
     /// (with no_new_privs), or nil.
     static func finalize(_ process: Process, seccomp profile: Seccomp?, keyring: String?,
-                         preserveFDs: Int32) throws -> SeccompFilter? {
+                         preserveFDs: Int32, proc: ProcFS?) throws -> SeccompFilter? {
+        let lastCap = try Capabilities.lastCap()
         try rlimits(process)
-        try oomScoreAdj(process)
+        try oomScoreAdj(process, proc: proc)
         if let keyring { try Keyring.joinNew(name: keyring) }
+        try fixStdioOwnership(process.user)
+        try enterCwd(process.cwd)
+        _ = try lookPath(process.args?.first ?? "", env: process.env ?? [])
         try noNewPrivileges(process)
+        try markCloseOnExec(from: 3 + preserveFDs)
         var seccomp = try profile.map { try SeccompFilter($0) }
         if process.noNewPrivileges != true {
             // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the drop.
             try seccomp?.load()
             seccomp = nil
         }
-        try Capabilities.dropBounding(process.capabilities)
+        try Capabilities.dropBounding(process.capabilities, lastCap: lastCap)
         try Capabilities.setKeepCaps(true)
         try user(process.user)
         try Capabilities.setKeepCaps(false)
         try Capabilities.apply(process.capabilities)
-        if chdir(process.cwd) < 0 {
-            throw RuntimeError.syscall(step: "changing to process.cwd", call: "chdir(\(process.cwd))", errno: errno)
-        }
-        _ = try lookPath(process.args?.first ?? "", env: process.env ?? [])
-        try closeExtraFDs(keep: preserveFDs)
         return seccomp
+    }
+
+    /// The first thing a child does: close (not just mark close-on-exec)
+    /// every fd the caller of apus left open, past stdio, the preserved ones
+    /// and the runtime's own, so that none of them (a host directory held by
+    /// the caller, CVE-2024-21626) can be reached from the container.
+    static func closeInheritedFDs(preserved: Int32, keep: [Int32]) throws {
+        let kept = keep.filter { $0 >= 0 }
+        let rc = kept.withUnsafeBufferPointer { apus_close_fds_except(UInt32(3 + preserved), $0.baseAddress, Int32($0.count)) }
+        try check(rc, "closing inherited file descriptors", "close_range(\(3 + preserved), ~0)")
+    }
+
+    /// process.cwd, resolved inside the container's root: symlinks are
+    /// followed as the container would see them, never out of it, and magic
+    /// links (/proc/*/fd/*, /proc/*/cwd) are refused. Done as root before the
+    /// user switch, as runc does; the result is checked to lie under the root.
+    static func enterCwd(_ cwd: String) throws {
+        let root = open("/", APUS_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        try check(root, "changing to process.cwd", "open(/)")
+        defer { close(root) }
+        let fd = apus_openat2(root, cwd, UInt64(APUS_O_PATH | O_DIRECTORY | O_CLOEXEC), 0,
+                              SafePath.resolveInRoot | SafePath.resolveNoMagicLinks)
+        if fd < 0 {
+            let err = errno
+            if err == ELOOP || err == EXDEV {
+                throw RuntimeError.unsafe(step: "changing to process.cwd",
+                                          reason: "\"\(cwd)\" leads through a /proc magic link or outside the container (\(errnoText(err)))")
+            }
+            throw RuntimeError.syscall(step: "changing to process.cwd", call: "openat2(\(cwd), RESOLVE_IN_ROOT)", errno: err)
+        }
+        defer { close(fd) }
+        try check(fchdir(fd), "changing to process.cwd", "fchdir(\(cwd))")
+        // getcwd(3) fails (ENOENT) for a directory the root cannot reach.
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil, buf[0] == 0x2f else {
+            throw RuntimeError.unsafe(step: "changing to process.cwd", reason: "\"\(cwd)\" is not inside the container's root")
+        }
+    }
+
+    /// Like runc: stdio that the caller handed in (pipes, files, the pty)
+    /// is given to the container's user, so that it can reopen it
+    /// (/dev/stdout); the group stays, /dev/null is left alone, and a
+    /// descriptor we may not chown (unmapped owner, read-only fs) is skipped.
+    static func fixStdioOwnership(_ user: User) throws {
+        var null = stat()
+        let haveNull = stat("/dev/null", &null) == 0 && (null.st_mode & S_IFMT) == S_IFCHR
+        for fd: Int32 in 0...2 {
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { continue }
+            if st.st_uid == user.uid { continue }
+            if (st.st_mode & S_IFMT) == S_IFCHR && haveNull && st.st_rdev == null.st_rdev { continue }
+            if fchown(fd, user.uid, st.st_gid) < 0 {
+                if errno == EINVAL || errno == EPERM || errno == EROFS || errno == EBADF { continue }
+                throw RuntimeError.syscall(step: "giving stdio to the container user", call: "fchown(\(fd), \(user.uid))", errno: errno)
+            }
+        }
     }
 
     static func rlimits(_ process: Process) throws {
@@ -45,9 +104,11 @@ enum ProcessSetup {
         }
     }
 
-    static func oomScoreAdj(_ process: Process) throws {
+    static func oomScoreAdj(_ process: Process, proc: ProcFS?) throws {
         guard let adj = process.oomScoreAdj else { return }
-        try FS.write("/proc/self/oom_score_adj", String(adj))
+        let handle = try proc ?? ProcFS.open()
+        defer { if proc == nil { handle.close() } }
+        try handle.write(try handle.selfPath("oom_score_adj"), String(adj))
     }
 
     static func noNewPrivileges(_ process: Process) throws {
@@ -108,7 +169,14 @@ enum ProcessSetup {
 
     /// Reads the rootfs's /etc/passwd (we are past pivot_root): name:x:uid:gid:gecos:home:shell.
     static func homeDirectory(uid: UInt32) -> String? {
-        guard let text = try? FS.readString("/etc/passwd") else { return nil }
+        // The rootfs's file: only a regular one, never a FIFO or device that could block or flood us.
+        let fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+              let bytes = try? FS.readAll(fd, path: "/etc/passwd", limit: 4 << 20) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(separator: "\n") {
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
             if f.count >= 6, UInt32(f[2]) == uid, !f[5].isEmpty { return String(f[5]) }
@@ -116,9 +184,10 @@ enum ProcessSetup {
         return nil
     }
 
-    /// Marks every fd past stdio and the preserved ones close-on-exec.
-    static func closeExtraFDs(keep: Int32) throws {
-        try check(apus_close_range_cloexec(UInt32(3 + keep)), "closing file descriptors", "close_range(\(3 + keep), ~0, CLOSE_RANGE_CLOEXEC)")
+    /// Marks every fd past stdio and the preserved ones close-on-exec: the
+    /// runtime's own (sync socket, procfs) must not outlive execve.
+    static func markCloseOnExec(from first: Int32) throws {
+        try check(apus_close_range_cloexec(UInt32(first)), "closing file descriptors", "close_range(\(first), ~0, CLOSE_RANGE_CLOEXEC)")
     }
 
     /// execve with a clean signal state: handlers reset by exec itself, the

@@ -79,18 +79,42 @@ final class SeccompFilter {
             let rc = seccomp_arch_add(ctx, seccomp_arch_resolve_name(Self.archName(arch)))
             if rc < 0 && rc != -EEXIST { try Self.check(rc, "seccomp_arch_add(\(arch.rawValue))") }
         }
+        var newest: Int32 = -1
         for (i, rule) in (s.syscalls ?? []).enumerated() {
             let action = Self.action(rule.action, errno: rule.errnoRet)
-            // libseccomp refuses rules that repeat the default action; they are no-ops anyway.
-            if action == defaultAction { continue }
             for name in rule.names {
                 // Profiles name syscalls this kernel or libseccomp may not know; like runc, skip them.
                 let nr = seccomp_syscall_resolve_name(name)
                 if nr == __NR_SCMP_ERROR { continue }
+                newest = max(newest, nr)
+                // libseccomp refuses rules that repeat the default action; they are no-ops anyway.
+                if action == defaultAction { continue }
                 try add(action, nr, rule.args ?? [], what: "linux.seccomp.syscalls[\(i)] \(name)")
             }
         }
+        if defaultAction != Self.action(.SCMP_ACT_ALLOW, errno: nil) && newest >= 0 {
+            addENOSYS(after: newest)
+        }
     }
+
+    /// Syscalls newer than every one the profile names fail with ENOSYS, not
+    /// the default action (as in runc): a profile written before close_range
+    /// or openat2 existed then makes programs (and glibc) fall back to the
+    /// older calls instead of failing on EPERM.
+    private func addENOSYS(after newest: Int32) {
+        let enosys = Self.action(.SCMP_ACT_ERRNO, errno: UInt32(ENOSYS))
+        var nr = newest + 1
+        while nr < Self.syscallCeiling {
+            // Numbers libseccomp cannot place on every architecture of the
+            // filter are refused; those keep the default action.
+            _ = seccomp_rule_add_array(ctx, enosys, nr, 0, nil)
+            nr += 1
+        }
+    }
+
+    /// Above every syscall number Linux has today on any architecture
+    /// libseccomp supports with contiguous numbering (x86_64: 0...462).
+    static let syscallCeiling: Int32 = 512
 
     deinit { seccomp_release(ctx) }
 

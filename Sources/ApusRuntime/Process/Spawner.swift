@@ -42,6 +42,7 @@ struct Spawner {
     /// Runs `child` in the new process (it must not return); returns the
     /// parent's end of the sync socket, with the process's pid in `children`.
     func spawn(_ children: inout Children, child: (SyncChannel) -> Never) throws -> SyncChannel {
+        try SealedExecutable.assertSingleThreaded()
         let (parentEnd, childEnd) = try SyncChannel.pair()
         var fds: [Int32] = []
         defer { fds.forEach { close($0) } }

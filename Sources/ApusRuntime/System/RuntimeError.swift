@@ -17,6 +17,9 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case bundle(path: String, reason: String)
     case usage(String)
     case initFailed(step: String, errno: Int32)
+    /// A safety check refused to go on: something in the rootfs or on the
+    /// host is not what it must be (a symlinked /proc, a fake /dev/null, ...).
+    case unsafe(step: String, reason: String)
     case other(String)
 
     public var description: String {
@@ -43,6 +46,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
             return text
         case .initFailed(let step, let err):
             return err == 0 ? "container init: \(step)" : "container init: \(step): \(errnoText(err))"
+        case .unsafe(let step, let reason):
+            return "\(step): \(reason)"
         case .other(let text):
             return text
         }

@@ -65,7 +65,6 @@ int apus_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
 int apus_pivot_root(const char *new_root, const char *put_old);
 int apus_close_range_cloexec(unsigned int first);
 int apus_capset(uint32_t version, const uint32_t effective[2], const uint32_t permitted[2], const uint32_t inheritable[2]);
-int apus_last_cap(void);
 /* openat2(2) with the given resolve flags; -1 with errno on failure. */
 int apus_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 int apus_ioctl_int(int fd, unsigned long request, unsigned long arg);
@@ -89,6 +88,39 @@ void apus_reset_signals(void);
 int apus_signalfd(const sigset_t *mask);
 /* Reads one signal from a signalfd: its number, 0 when none is pending, -1 on error. */
 int apus_signalfd_read(int fd);
+
+
+/* ---- fd-based mounts (new mount API): no path is re-resolved ---- */
+/* open_tree(2): flags OPEN_TREE_CLONE etc.; returns an O_PATH mount fd. */
+int apus_open_tree(int dirfd, const char *path, unsigned int flags);
+/* move_mount(2) from one fd to another (both AT_EMPTY_PATH). */
+int apus_move_mount_fd(int from_fd, int to_fd);
+/* mount_setattr(2) on fd itself (AT_EMPTY_PATH), optionally AT_RECURSIVE. */
+int apus_mount_setattr_fd(int fd, int recursive, uint64_t attr_set, uint64_t attr_clr);
+/* fsopen + optional "key=value" string options + create + fsmount: a detached
+ * mount of a new filesystem instance (e.g. "proc", "tmpfs"); -1 with errno. */
+int apus_fsmount_new(const char *fstype, const char *const *keys, const char *const *values, int count,
+                     uint64_t attr_flags);
+
+/* ---- the runtime's own binary (CVE-2019-5736) ---- */
+/* 1 if /proc/self/exe (opened under procfd) can not be written through:
+ * a read-only mount or a write-sealed memfd; 0 if it can; -1 on error. */
+int apus_exe_is_sealed(int procfd);
+/* execveat(2) of fd with AT_EMPTY_PATH; returns only on failure. */
+int apus_execveat_fd(int fd, char *const argv[], char *const envp[]);
+/* A read-only, detached bind mount of /proc/self/exe: an fd to exec. */
+int apus_exe_ro_clone(int procfd);
+/* A sealed (no write, grow, shrink, or further seals) memfd copy of /proc/self/exe. */
+int apus_exe_memfd_copy(int procfd);
+
+/* fstatfs(2)'s f_type (the filesystem magic), -1 with errno. */
+long apus_fs_magic(int fd);
+/* PR_CAPBSET_READ probing: the highest capability the kernel knows. */
+int apus_probe_last_cap(void);
+/* close(2) every fd >= first except those in keep[] (sorted or not). */
+int apus_close_fds_except(unsigned int first, const int *keep, int nkeep);
+/* Clears ONLCR on a terminal (runc's output is "\n", not "\r\n"). */
+int apus_clear_onlcr(int fd);
 
 /* The git commit the binary was built from (set by the Makefile), or "unknown". */
 const char *apus_build_commit(void);

@@ -1,0 +1,101 @@
+import CApusShim
+import Glibc
+
+/// A handle on a procfs that the container cannot have tampered with: every
+/// read and write of /proc goes through it. It is a fresh, detached procfs
+/// instance when the kernel allows one (no overmounts can exist in it),
+/// else the `/proc` at hand, verified to be the root of a procfs (fstatfs
+/// magic, root inode). Paths below it are opened with openat2 so that no
+/// symlink and no mount crossing can redirect them.
+struct ProcFS {
+    static let superMagic = 0x9fa0 // PROC_SUPER_MAGIC
+    static let rootInode: ino_t = 1 // PROC_ROOT_INO
+    static let resolveNoXDev: UInt64 = 0x01
+    static let resolveNoMagicLinks: UInt64 = 0x02
+    static let resolveNoSymlinks: UInt64 = 0x04
+    static let resolveBeneath: UInt64 = 0x08
+
+    let fd: Int32
+
+    /// A new procfs of the caller's pid namespace, or the verified `/proc`.
+    static func open() throws -> ProcFS {
+        let mounted = apus_fsmount_new("proc", nil, nil, 0, 0x2 | 0x4 | 0x8 /* nosuid, nodev, noexec */)
+        if mounted >= 0 { return try ProcFS(verifying: mounted) }
+        return try host()
+    }
+
+    /// The `/proc` of the caller's root, verified (for the host-side apus,
+    /// where a fresh mount would cost more than it protects).
+    static func host() throws -> ProcFS {
+        let fd = Glibc.open("/proc", APUS_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        try check(fd, "opening procfs", "open(/proc)")
+        return try ProcFS(verifying: fd)
+    }
+
+    private init(verifying fd: Int32) throws {
+        let magic = apus_fs_magic(fd)
+        var st = stat()
+        guard magic >= 0, fstat(fd, &st) == 0 else {
+            let err = errno
+            Glibc.close(fd)
+            throw RuntimeError.syscall(step: "verifying procfs", call: "fstatfs(/proc)", errno: err)
+        }
+        guard magic == Self.superMagic, st.st_ino == Self.rootInode else {
+            Glibc.close(fd)
+            throw RuntimeError.unsafe(step: "verifying procfs", reason: "/proc is not the root of a procfs mount")
+        }
+        self.fd = fd
+    }
+
+    func close() { _ = Glibc.close(fd) }
+
+    /// Opens `path` below this procfs: no symlinks, no magic links, no
+    /// other mount on the way.
+    func open(_ path: String, _ flags: Int32) throws -> Int32 {
+        let fd = apus_openat2(self.fd, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC | O_NOCTTY)), 0,
+                              Self.resolveBeneath | Self.resolveNoXDev | Self.resolveNoSymlinks | Self.resolveNoMagicLinks)
+        try check(fd, "opening /proc/\(path)", "openat2(/proc/\(path), RESOLVE_BENEATH|RESOLVE_NO_XDEV|RESOLVE_NO_SYMLINKS)")
+        return fd
+    }
+
+    /// "self/x" → "<pid>/x": the pid as this procfs sees the caller, read
+    /// from its own "self" link (which RESOLVE_NO_SYMLINKS would refuse).
+    func selfPath(_ rest: String) throws -> String {
+        var buf = [CChar](repeating: 0, count: 32)
+        let n = readlinkat(fd, "self", &buf, buf.count - 1)
+        guard n > 0 else { throw RuntimeError.syscall(step: "finding our pid in procfs", call: "readlink(/proc/self)", errno: n < 0 ? errno : ENOENT) }
+        let pid = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard !pid.isEmpty, pid.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw RuntimeError.unsafe(step: "finding our pid in procfs", reason: "/proc/self reads \"\(pid)\"")
+        }
+        return pid + "/" + rest
+    }
+
+    func read(_ path: String) throws -> [UInt8] {
+        let fd = try open(path, O_RDONLY)
+        defer { Glibc.close(fd) }
+        return try FS.readAll(fd, path: "/proc/" + path)
+    }
+
+    /// One write(2): the kernel parses each write separately.
+    func write(_ path: String, _ text: String) throws {
+        let fd = try open(path, O_WRONLY)
+        defer { Glibc.close(fd) }
+        let bytes = Array(text.utf8)
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n != bytes.count {
+            throw RuntimeError.syscall(step: "writing /proc/\(path)", call: "write(/proc/\(path), \"\(text.prefix(64))\")",
+                                       errno: n < 0 ? errno : EIO)
+        }
+    }
+
+    /// The caller's fd directory, to reopen one of its fds (a magic link,
+    /// followed only here, one component below a verified directory).
+    func reopen(fd: Int32, _ flags: Int32) throws -> Int32 {
+        let dir = try open(try selfPath("fd"), O_RDONLY | O_DIRECTORY)
+        defer { Glibc.close(dir) }
+        let reopened = openat(dir, String(fd), flags | O_CLOEXEC)
+        try check(reopened, "reopening fd \(fd)", "openat(/proc/self/fd/\(fd))")
+        return reopened
+    }
+}

@@ -1,0 +1,255 @@
+/*
+ * Syscalls with no glibc 2.36 wrapper that Swift could call: the new mount
+ * API (mounts made and moved by fd, so nothing is re-resolved by path),
+ * the runtime binary's write protection, and a few fd helpers.
+ */
+#define _GNU_SOURCE
+#include "apus_shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_memfd_create
+#define SYS_memfd_create 319
+#endif
+
+#define APUS_OPEN_TREE_CLONE 1
+#define APUS_MOVE_MOUNT_F_EMPTY_PATH 0x04
+#define APUS_MOVE_MOUNT_T_EMPTY_PATH 0x40
+#define APUS_FSOPEN_CLOEXEC 1
+#define APUS_FSMOUNT_CLOEXEC 1
+#define APUS_FSCONFIG_SET_STRING 1
+#define APUS_FSCONFIG_CMD_CREATE 6
+#define APUS_MOUNT_ATTR_RDONLY 0x1
+#define APUS_MOUNT_ATTR_NOSUID 0x2
+#define APUS_MOUNT_ATTR_NODEV 0x4
+#define APUS_MFD_CLOEXEC 0x1U
+#define APUS_MFD_ALLOW_SEALING 0x2U
+#define APUS_MFD_EXEC 0x10U
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+struct apus_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+
+int apus_open_tree(int dirfd, const char *path, unsigned int flags)
+{
+    return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+int apus_move_mount_fd(int from_fd, int to_fd)
+{
+    return (int)syscall(SYS_move_mount, from_fd, "", to_fd, "",
+                        APUS_MOVE_MOUNT_F_EMPTY_PATH | APUS_MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+int apus_mount_setattr_fd(int fd, int recursive, uint64_t attr_set, uint64_t attr_clr)
+{
+    struct apus_mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
+    unsigned int flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+    return (int)syscall(SYS_mount_setattr, fd, "", flags, &attr, sizeof(attr));
+}
+
+int apus_fsmount_new(const char *fstype, const char *const *keys, const char *const *values, int count,
+                     uint64_t attr_flags)
+{
+    int fs = (int)syscall(SYS_fsopen, fstype, APUS_FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        if (syscall(SYS_fsconfig, fs, APUS_FSCONFIG_SET_STRING, keys[i], values[i], 0) < 0)
+            goto fail;
+    }
+    if (syscall(SYS_fsconfig, fs, APUS_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        goto fail;
+    int mnt = (int)syscall(SYS_fsmount, fs, APUS_FSMOUNT_CLOEXEC, attr_flags);
+    if (mnt < 0)
+        goto fail;
+    close(fs);
+    return mnt;
+fail:;
+    int err = errno;
+    close(fs);
+    errno = err;
+    return -1;
+}
+
+int apus_exe_is_sealed(int procfd)
+{
+    int fd = openat(procfd, "self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct statvfs vfs;
+    int sealed = 0;
+    if (fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+        sealed = 1;
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+        sealed = 1;
+    close(fd);
+    return sealed;
+}
+
+int apus_execveat_fd(int fd, char *const argv[], char *const envp[])
+{
+    return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+int apus_exe_ro_clone(int procfd)
+{
+    int fd = apus_open_tree(procfd, "self/exe", APUS_OPEN_TREE_CLONE | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (apus_mount_setattr_fd(fd, 0, APUS_MOUNT_ATTR_RDONLY | APUS_MOUNT_ATTR_NODEV, 0) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+int apus_exe_memfd_copy(int procfd)
+{
+    int src = openat(procfd, "self/exe", O_RDONLY | O_CLOEXEC);
+    if (src < 0)
+        return -1;
+    int fd = (int)syscall(SYS_memfd_create, "apus", APUS_MFD_CLOEXEC | APUS_MFD_ALLOW_SEALING | APUS_MFD_EXEC);
+    if (fd < 0 && errno == EINVAL) /* kernels before 6.3 have no MFD_EXEC */
+        fd = (int)syscall(SYS_memfd_create, "apus", APUS_MFD_CLOEXEC | APUS_MFD_ALLOW_SEALING);
+    struct stat st;
+    if (fd < 0 || fstat(src, &st) < 0)
+        goto fail;
+    for (off_t done = 0; done < st.st_size;) {
+        ssize_t n = sendfile(fd, src, NULL, (size_t)(st.st_size - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto fail;
+        done += n;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+        goto fail;
+    close(src);
+    return fd;
+fail:;
+    int err = errno;
+    close(src);
+    if (fd >= 0)
+        close(fd);
+    errno = err;
+    return -1;
+}
+
+int apus_probe_last_cap(void)
+{
+    /* PR_CAPBSET_READ fails with EINVAL past the last capability. */
+    int lo = 0, hi = 255;
+    if (prctl(PR_CAPBSET_READ, 0, 0, 0, 0) < 0)
+        return -1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (prctl(PR_CAPBSET_READ, (unsigned long)mid, 0, 0, 0) >= 0)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int close_from_to(unsigned int lo, unsigned int hi)
+{
+    if (lo > hi)
+        return 0;
+    if (syscall(SYS_close_range, lo, hi, 0) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EPERM)
+        return -1;
+    /* Before close_range (or filtered): every fd up to the open-file limit. */
+    long max = sysconf(_SC_OPEN_MAX);
+    unsigned int top = hi;
+    if (max > 0 && (unsigned long)max - 1 < top)
+        top = (unsigned int)(max - 1);
+    for (unsigned int fd = lo; fd <= top && fd >= lo; fd++)
+        close((int)fd);
+    return 0;
+}
+
+int apus_close_fds_except(unsigned int first, const int *keep, int nkeep)
+{
+    int sorted[16];
+    int n = 0;
+    for (int i = 0; i < nkeep && n < 16; i++)
+        if (keep[i] >= (int)first)
+            sorted[n++] = keep[i];
+    qsort(sorted, (size_t)n, sizeof(int), cmp_int);
+    unsigned int from = first;
+    for (int i = 0; i < n; i++) {
+        unsigned int k = (unsigned int)sorted[i];
+        if (k > from && close_from_to(from, k - 1) < 0)
+            return -1;
+        if (k >= from)
+            from = k + 1;
+    }
+    return close_from_to(from, ~0U);
+}
+
+int apus_clear_onlcr(int fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0)
+        return -1;
+    t.c_oflag &= ~(tcflag_t)ONLCR;
+    return tcsetattr(fd, TCSANOW, &t);
+}
+
+long apus_fs_magic(int fd)
+{
+    struct statfs fs;
+    if (fstatfs(fd, &fs) < 0)
+        return -1;
+    return (long)fs.f_type;
+}
