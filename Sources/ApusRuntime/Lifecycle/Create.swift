@@ -57,6 +57,7 @@ public struct Runtime {
                 plan.consoleSocketFD = try Console.connect(path)
             } else if process.terminal == true {
                 (internalConsole, plan.consoleSocketFD) = try Console.socketPair()
+                plan.consoleIsRelay = true
             }
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
             cleanup.cgroupPaths = plan.cgroupPaths

@@ -67,7 +67,7 @@ extension Runtime {
         })
         var children = Spawner.Children()
         let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
-                            preserveFDs: options.preserveFDs)
+                            consoleIsRelay: relayFD >= 0, preserveFDs: options.preserveFDs)
         do {
             let channel = try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
             defer { channel.close() }
@@ -153,6 +153,7 @@ struct ExecPlan {
     var process: Process
     var seccomp: Seccomp?
     var consoleSocketFD: Int32
+    var consoleIsRelay: Bool
     var preserveFDs: Int32
 
     static func run(_ plan: ExecPlan, sync: SyncChannel) -> Never {
@@ -164,7 +165,8 @@ struct ExecPlan {
             _ = apus_prctl(ContainerInit.PR_SET_DUMPABLE, 0, 0, 0, 0)
             if plan.process.terminal == true {
                 _ = setsid()
-                try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize, bindConsole: false)
+                try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize, bindConsole: false,
+                                  forRelay: plan.consoleIsRelay)
             }
             filter = try ProcessSetup.finalize(plan.process, seccomp: plan.seccomp, keyring: nil,
                                                preserveFDs: plan.preserveFDs, proc: nil)

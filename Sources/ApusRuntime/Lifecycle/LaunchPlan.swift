@@ -18,6 +18,8 @@ struct LaunchPlan {
     var listenFDs: Int32 = 0
     /// Connected console socket when process.terminal is set.
     var consoleSocketFD: Int32 = -1
+    /// The console goes to apus's own relay (foreground `run`), not to a --console-socket.
+    var consoleIsRelay = false
     /// O_PATH fd of the exec fifo, reopened for writing by the init.
     var fifoFD: Int32 = -1
 

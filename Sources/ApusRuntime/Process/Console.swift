@@ -11,8 +11,10 @@ enum Console {
 
     /// Run inside the container's root. With `bindConsole` (the init, in
     /// its own mount namespace) the pty also appears as /dev/console, as in
-    /// runc. Output post-processing (ONLCR) is off, so "hi\n" stays "hi\n".
-    static func setUp(socketFD: Int32, size: ConsoleSize?, bindConsole: Bool) throws {
+    /// runc. For apus's own relay (`run`/`exec -t` without --console-socket)
+    /// ONLCR is cleared, so "hi\n" arrives as "hi\n", as runc's relay does;
+    /// done here, before the process can write, rather than racing it.
+    static func setUp(socketFD: Int32, size: ConsoleSize?, bindConsole: Bool, forRelay: Bool) throws {
         let step = "setting up the console"
         let master = try openPTMX()
         defer { close(master) }
@@ -22,7 +24,7 @@ enum Console {
         let slave = apus_ioctl_int(master, TIOCGPTPEER, UInt(O_RDWR | O_NOCTTY | O_CLOEXEC))
         try check(slave, step, "ioctl(TIOCGPTPEER)")
         defer { if slave > 2 { close(slave) } }
-        try check(apus_clear_onlcr(slave), step, "tcsetattr(-ONLCR)")
+        if forRelay { try check(apus_clear_onlcr(slave), step, "tcsetattr(-ONLCR)") }
         if let size { _ = apus_set_winsize(slave, UInt16(clamping: size.height), UInt16(clamping: size.width)) }
         if bindConsole { try bindDevConsole(slave) }
         try check(apus_send_fd(socketFD, master), "sending the console to --console-socket", "sendmsg(SCM_RIGHTS)")

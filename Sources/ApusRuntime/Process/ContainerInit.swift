@@ -82,7 +82,7 @@ enum ContainerInit {
         }
         if plan.process.terminal == true {
             try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize,
-                              bindConsole: plan.hasMountNamespace)
+                              bindConsole: plan.hasMountNamespace, forRelay: plan.consoleIsRelay)
         }
         try writeSysctls(spec, proc: proc)
         if plan.hasMountNamespace { try rootfs.finish(masks: &masks) }
