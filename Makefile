@@ -53,8 +53,15 @@ install: build
 demo: deps build
 	tools/demo.sh $(APUS)
 
+# The lifecycle bench also times apus built without its CVE-2019-5736 protection
+# (no re-exec from a sealed copy of the binary), to show what that costs.
+APUS_UNPROTECTED_BUILD := .build/bench-unprotected
+APUS_UNPROTECTED := $(APUS_UNPROTECTED_BUILD)/release/apus
+
 bench: deps build
+	$(SWIFT) build $(RELEASE_FLAGS) -Xswiftc -DAPUS_BENCH_UNPROTECTED --build-path $(APUS_UNPROTECTED_BUILD) --product apus
 	tools/bench-startup.sh $(APUS)
+	tools/bench-lifecycle.sh $(APUS) $(APUS_UNPROTECTED)
 
 clean:
 	rm -rf .build
