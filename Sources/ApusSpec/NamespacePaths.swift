@@ -26,7 +26,7 @@ extension Spec {
             guard let type = Validator.sysctlNamespace(Validator.sysctlDotted(key)),
                   let path = linux?.namespace(type)?.joinPath,
                   NamespaceFile.isSame(path, "/proc/self/ns/\(type.procName)") else { continue }
-            errors.append(SpecError("not allowed in the host \(type.rawValue) namespace (\(quoted(path)) is apus's own)",
+            errors.append(SpecError("not allowed in the host \(type.rawValue) namespace",
                                     at: JSONPath.root.key("linux").key("sysctl").key(key)))
         }
         return errors

@@ -45,4 +45,14 @@ final class NamespacePathTests: XCTestCase {
         XCTAssertEqual(try errors([["type": "network", "path": "/proc/self/ns/net"]], sysctl: ["net.ipv4.ip_forward": "1"]),
                        [#"config.json: linux.sysctl["net.ipv4.ip_forward"]: not allowed in the host network namespace"#])
     }
+
+    func testIpcAndUtsSysctlsInHostNamespaces() throws {
+        XCTAssertEqual(try errors([["type": "ipc", "path": "/proc/self/ns/ipc"]], sysctl: ["kernel.shmmax": "1", "fs.mqueue.msg_max": "5"]),
+                       [#"config.json: linux.sysctl["fs.mqueue.msg_max"]: not allowed in the host ipc namespace"#,
+                        #"config.json: linux.sysctl["kernel.shmmax"]: not allowed in the host ipc namespace"#])
+        XCTAssertEqual(try errors([["type": "uts", "path": "/proc/self/ns/uts"]], sysctl: ["kernel.domainname": "x"]),
+                       [#"config.json: linux.sysctl["kernel.domainname"]: not allowed in the host uts namespace"#])
+        // A sysctl of another family is not affected by the joined namespace.
+        XCTAssertEqual(try errors([["type": "uts", "path": "/proc/self/ns/uts"]], sysctl: ["net.ipv4.ip_forward": "1"]), [])
+    }
 }

@@ -78,6 +78,14 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(errors(["network"], ["net/ipv4/conf/eth0.100/forwarding": "1"]), [])
         XCTAssertEqual(errors(["pid"], ["kernel/shmmax": "1"]),
                        [#"config.json: linux.sysctl["kernel/shmmax"]: requires an ipc namespace"#])
+        // A name that climbs out of its family's directory under /proc/sys is no sysctl.
+        XCTAssertEqual(errors(["network"], ["net/../kernel/core_pattern": "|/x", "net..ipv4": "1", "net.": "1"]), [
+            #"config.json: linux.sysctl["net."]: not a sysctl name (empty, "." or ".." component)"#,
+            #"config.json: linux.sysctl["net..ipv4"]: not a sysctl name (empty, "." or ".." component)"#,
+            #"config.json: linux.sysctl["net/../kernel/core_pattern"]: not a sysctl name (empty, "." or ".." component)"#,
+        ])
+        XCTAssertEqual(Sysctl.procPath("net/ipv4/conf/eth0.100/forwarding"), "net/ipv4/conf/eth0.100/forwarding")
+        XCTAssertEqual(Sysctl.procPath("net.ipv4.ip_forward"), "net/ipv4/ip_forward")
     }
 
     func testDeviceRules() {
