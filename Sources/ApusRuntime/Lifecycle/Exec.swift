@@ -55,16 +55,17 @@ extension Runtime {
         if let path = options.consoleSocket { consoleFD = try Console.connect(path) }
         else if process.terminal == true { (relayFD, consoleFD) = try Console.socketPair() }
 
-        var all = sigset_t(), old = sigset_t()
-        sigfillset(&all)
-        // Blocked before the fork so no SIGCHLD is lost; the process unblocks before execve.
-        sigprocmask(SIG_BLOCK, &all, &old)
-        defer { sigprocmask(SIG_SETMASK, &old, nil) }
-
-        var spawner = Spawner(cgroupPaths: record.cgroupPaths)
-        spawner.join = NamespacePlan.userFirst(NamespaceType.allCases.compactMap { t in
-            record.namespacePaths[t.procName].map { (t, $0) }
-        })
+        // The init's namespaces are joined through a pidfd taken, then
+        // checked to be our init (start time): a pid reused since the status
+        // check above cannot be joined.
+        let initFD = try openInit(record)
+        defer { close(initFD) }
+        // Cgroups are joined by the parent once the process has reported
+        // (below): in a paused container it is frozen from then on, never
+        // before it could answer.
+        var spawner = Spawner()
+        spawner.joinPidFD = initFD
+        spawner.joinFlags = record.namespacesToJoin()
         var children = Spawner.Children()
         let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
                             consoleIsRelay: relayFD >= 0, preserveFDs: options.preserveFDs)
@@ -72,6 +73,8 @@ extension Runtime {
             let channel = try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
             defer { channel.close() }
             _ = try channel.receive(expecting: APUS_SYNC_READY, step: "setting up the process")
+            try Cgroups.join(pid: children.pid, record.cgroupPaths)
+            try channel.send(APUS_SYNC_GO)
             if let pidFile = options.pidFile {
                 try FS.writeAtomically(FS.absolute(pidFile), Array(String(children.pid).utf8))
             }
@@ -89,6 +92,21 @@ extension Runtime {
         defer { relay?.restore() }
         var supervisor = Supervisor(initPID: children.pid, relay: relay)
         return try supervisor.waitForExit()
+    }
+
+    /// A pidfd of the container's init, verified to be the process the
+    /// record names (its start time), or the container counts as stopped.
+    func openInit(_ record: ContainerRecord) throws -> Int32 {
+        let fd = apus_pidfd_open(record.pid)
+        guard fd >= 0 else {
+            if errno == ESRCH { throw RuntimeError.other("cannot exec in a stopped container") }
+            throw RuntimeError.syscall(step: "joining the container", call: "pidfd_open(\(record.pid))", errno: errno)
+        }
+        guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else {
+            close(fd)
+            throw RuntimeError.other("cannot exec in a stopped container")
+        }
+        return fd
     }
 
     /// The process to run: a whole process.json, or the container's own
@@ -173,6 +191,9 @@ struct ExecPlan {
             path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
             env = ProcessSetup.environment(plan.process, listenFDs: 0)
             try sync.send(APUS_SYNC_READY)
+            // The parent puts us in the container's cgroups, then says go;
+            // if it died meanwhile, nothing runs.
+            _ = try sync.receive(expecting: APUS_SYNC_GO, step: "joining the container's cgroups")
             sync.close()
         } catch {
             ContainerInit.report(error, sync: sync)

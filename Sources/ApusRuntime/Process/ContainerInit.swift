@@ -72,6 +72,8 @@ enum ContainerInit {
         // The parent answers with our pid as the host sees it, for the hooks' state.
         let hostPID = try sync.receive(expecting: APUS_SYNC_HOOKS_DONE, step: "waiting for createRuntime hooks").value
         let creating = plan.stateForHooks(status: .creating, pid: hostPID)
+        // As in runc, createContainer hooks start in the container's root.
+        try check(chdir(plan.rootfs), "running createContainer hooks", "chdir(\(plan.rootfs))")
         try Hooks.run(.createContainer, hooks: spec.hooks, state: creating)
 
         if plan.hasMountNamespace {
@@ -105,7 +107,8 @@ enum ContainerInit {
         try check(fd, "waiting for start", "open(exec fifo)")
         var byte: UInt8 = 0x30
         try check(write(fd, &byte, 1), "waiting for start", "write(exec fifo)")
-        close(fd)
+        // `fd` stays open (close-on-exec) until execve: `start` reads until
+        // EOF, so it returns (and runs poststart) once the program runs.
         close(plan.fifoFD)
         close(ready.fdDirectory)
         try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: ready.hostPID))

@@ -157,3 +157,20 @@ public enum FS {
         return String(path[..<slash])
     }
 }
+
+/// A point in time on the monotonic clock, for bounded waits.
+struct Deadline {
+    let end: Int64 // milliseconds
+
+    init(seconds: Int) { end = Deadline.now() + Int64(min(seconds, Int(Int32.max / 1000))) * 1000 }
+    init(milliseconds: Int) { end = Deadline.now() + Int64(milliseconds) }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Milliseconds left (0 when passed), in poll(2)'s type.
+    var remainingMilliseconds: Int32 { Int32(clamping: max(0, end - Deadline.now())) }
+}

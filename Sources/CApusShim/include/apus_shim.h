@@ -25,6 +25,7 @@ enum apus_sync_type {
     APUS_SYNC_HOOKS = 5,        /* init → parent: run prestart/createRuntime hooks now */
     APUS_SYNC_HOOKS_DONE = 6,   /* parent → init */
     APUS_SYNC_READY = 7,        /* init → parent: set up, about to wait for start */
+    APUS_SYNC_GO = 8,           /* parent → exec'd process: in the cgroups now, exec */
 };
 
 struct apus_sync_msg {
@@ -38,6 +39,8 @@ struct apus_spawn_config {
     int join_fds[APUS_MAX_JOIN];     /* namespace files to setns() into, user ns first */
     int join_types[APUS_MAX_JOIN];   /* their CLONE_NEW* types */
     int join_count;
+    int join_pidfd;                  /* >= 0: setns(join_pidfd, join_pidfd_flags) first (all at once) */
+    int join_pidfd_flags;
     int sync_fd;                     /* the children's end of the sync socketpair */
     const char *timens_offsets;      /* written after unshare(CLONE_NEWTIME); may be NULL */
 };
@@ -121,6 +124,9 @@ int apus_probe_last_cap(void);
 int apus_close_fds_except(unsigned int first, const int *keep, int nkeep);
 /* Clears ONLCR on a terminal (runc's output is "\n", not "\r\n"). */
 int apus_clear_onlcr(int fd);
+
+/* renameat2(RENAME_NOREPLACE): fails with EEXIST when `to` exists (even an empty directory). */
+int apus_rename_noreplace(const char *from, const char *to);
 
 /* The git commit the binary was built from (set by the Makefile), or "unknown". */
 const char *apus_build_commit(void);
