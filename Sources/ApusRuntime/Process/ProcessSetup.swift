@@ -81,13 +81,13 @@ enum ProcessSetup {
     /// (/dev/stdout); the group stays, /dev/null is left alone, and a
     /// descriptor we may not chown (unmapped owner, read-only fs) is skipped.
     static func fixStdioOwnership(_ user: User) throws {
-        var null = stat()
-        let haveNull = stat("/dev/null", &null) == 0 && (null.st_mode & S_IFMT) == S_IFCHR
         for fd: Int32 in 0...2 {
             var st = stat()
             guard fstat(fd, &st) == 0 else { continue }
             if st.st_uid == user.uid { continue }
-            if (st.st_mode & S_IFMT) == S_IFCHR && haveNull && st.st_rdev == null.st_rdev { continue }
+            // The null device by number, never by the rootfs's /dev/null
+            // (a fake one there would get the host's /dev/null chowned).
+            if (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == makedev(1, 3) { continue }
             if fchown(fd, user.uid, st.st_gid) < 0 {
                 if errno == EINVAL || errno == EPERM || errno == EROFS || errno == EBADF { continue }
                 throw RuntimeError.syscall(step: "giving stdio to the container user", call: "fchown(\(fd), \(user.uid))", errno: errno)
