@@ -151,6 +151,17 @@ public enum FS {
         return a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
+    /// The path with "." and ".." resolved lexically, absolute ("/a/./b/../c" → "/a/c").
+    public static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for c in path.split(separator: "/") {
+            if c == "." { continue }
+            if c == ".." { _ = parts.popLast(); continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     public static func dirname(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }
