@@ -440,6 +440,14 @@ run_evil_until_grabbed() {
 	exe_attack_finish
 }
 
+@test "security: CVE-2019-5736: the sealed-memfd fallback protects the binary too (exec)" {
+	skip_unless_apus "APUS_EXE_SEAL=memfd forces apus's fallback protection"
+	export APUS_EXE_SEAL=memfd
+	exe_attack_setup
+	run_evil_until_grabbed evil_exec
+	exe_attack_finish
+}
+
 # --------------------------------------------------------------------------
 # No process.capabilities: no capabilities at all
 # --------------------------------------------------------------------------
