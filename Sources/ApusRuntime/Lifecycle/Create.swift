@@ -33,6 +33,7 @@ public struct Runtime {
             throw RuntimeError.usage("cannot use console socket if apus will not detach or allocate tty")
         }
         log.debug("create \(id): bundle \(bundle), rootfs \(rootfs)")
+        try ContainerID.validate(id)
         let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let me = getpid()
         let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)

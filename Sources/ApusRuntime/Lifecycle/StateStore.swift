@@ -23,8 +23,15 @@ public struct StateStore {
         try ContainerID.validate(id)
         try FS.mkdirAll(root, mode: 0o700)
         let dir = path(of: id)
-        let staging = root + "/.claim-\(getpid())-" + id
-        try check(mkdir(staging, 0o711), "creating state directory", "mkdir(\(staging))")
+        // One create per process: the pid names its staging directory.
+        let staging = root + "/.claim-\(getpid())"
+        var made = mkdir(staging, 0o711) == 0
+        if !made && errno == EEXIST {
+            // A leftover of a dead apus that had our pid is no one's any more.
+            try FS.removeTree(staging)
+            made = mkdir(staging, 0o711) == 0
+        }
+        if !made { throw RuntimeError.syscall(step: "creating state directory", call: "mkdir(\(staging))", errno: errno) }
         do {
             try FS.writeAtomically(staging + "/" + ContainerDir.intentName, Array(JSONWriter.compact(intent.json).utf8), mode: 0o600)
             for attempt in 0..<2 {
