@@ -65,7 +65,7 @@ numa_node() {
 	assert_equal "$(stat_field 19)" 5 # nice
 }
 
-@test "process.scheduler: SCHED_FIFO with a priority (the cgroup given real-time time)" {
+@test "process.scheduler: SCHED_FIFO/RR with a priority for the init and exec (the cgroup given real-time time)" {
 	pa_needs_runc_1_2 process.scheduler
 	update_config '.process.scheduler = {policy: "SCHED_FIFO", priority: 10}'
 	if has_rt_group_sched; then
@@ -75,9 +75,17 @@ numa_node() {
 	assert_status 0
 	assert_equal "$(stat_field 41)" 1  # policy
 	assert_equal "$(stat_field 40)" 10 # rt_priority
+	# an exec'd process gets it once it is in the container's cgroup
+	id=$(unique_id)
+	start_sleeper "$id"
+	process_json '.scheduler = {policy: "SCHED_RR", priority: 7} | .args = ["cat", "/proc/self/stat"]'
+	runtime exec -p "$TESTDIR/process.json" "$id"
+	assert_status 0
+	assert_equal "$(stat_field 41)" 2
+	assert_equal "$(stat_field 40)" 7
 }
 
-@test "process.scheduler: SCHED_FIFO in a cgroup without real-time time fails create, cleaned up" {
+@test "process.scheduler: SCHED_FIFO in a cgroup without real-time time fails create (cleaned up) and exec" {
 	pa_needs_runc_1_2 process.scheduler
 	has_rt_group_sched || skip "no real-time group scheduling: nothing refuses SCHED_FIFO"
 	update_config '.process.scheduler = {policy: "SCHED_FIFO", priority: 10}'
@@ -87,6 +95,15 @@ numa_node() {
 	assert_output_contains "scheduler"
 	assert_output_contains_i "operation not permitted"
 	assert_root_empty
+	# the same for an exec'd process
+	id=$(unique_id)
+	update_config 'del(.process.scheduler)'
+	start_sleeper "$id"
+	process_json '.scheduler = {policy: "SCHED_FIFO", priority: 10} | .args = ["sh", "-c", "echo ran"]'
+	runtime exec -p "$TESTDIR/process.json" "$id"
+	assert_status 255
+	assert_output_contains "scheduler"
+	[[ "$output" != *ran* ]]
 }
 
 @test "process.scheduler: SCHED_DEADLINE with runtime, deadline and period" {
