@@ -63,12 +63,16 @@ struct ProcessAttributes {
                                     s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0)
         if rc < 0 {
             let err = errno
-            if err == EPERM && (s.policy == .SCHED_FIFO || s.policy == .SCHED_RR) {
+            let text = "setting process.scheduler: sched_setattr(\(describe(s))): \(errnoText(err))"
+            switch (err, s.policy) {
+            case (EPERM, .SCHED_FIFO), (EPERM, .SCHED_RR):
                 // A kernel with RT group scheduling refuses real-time tasks in a cpu cgroup without RT time.
-                throw RuntimeError.other("setting process.scheduler: sched_setattr(\(describe(s))): \(errnoText(err))"
-                    + " (a real-time policy needs linux.resources.cpu.realtimeRuntime on a kernel with RT group scheduling)")
+                throw RuntimeError.other(text + " (a real-time policy needs linux.resources.cpu.realtimeRuntime on a kernel with RT group scheduling)")
+            case (EPERM, .SCHED_DEADLINE):
+                throw RuntimeError.other(text + " (a SCHED_DEADLINE process must be allowed on every CPU: linux.resources.cpu.cpus, execCPUAffinity)")
+            default:
+                throw RuntimeError.syscall(step: "setting process.scheduler", call: "sched_setattr(\(describe(s)))", errno: err)
             }
-            throw RuntimeError.syscall(step: "setting process.scheduler", call: "sched_setattr(\(describe(s)))", errno: err)
         }
     }
 
