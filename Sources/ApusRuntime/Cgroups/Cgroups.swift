@@ -137,11 +137,12 @@ public enum Cgroups {
         }
     }
 
-    /// Pids in the container's cgroup, from whichever hierarchy lists them.
+    /// Pids in the container's cgroup and its sub-cgroups (`exec --cgroup`),
+    /// from whichever hierarchy lists them.
     public static func pids(_ paths: [String: String]) -> [Int32] {
         for key in ["pids", "unified", "memory", "freezer", "cpu", "devices"] {
-            guard let dir = paths[key], let text = try? FS.readString(dir + "/cgroup.procs") else { continue }
-            return text.split(separator: "\n").compactMap { Int32($0) }
+            guard let dir = paths[key], FS.exists(dir + "/cgroup.procs") else { continue }
+            return subtree(dir).flatMap(procs)
         }
         return []
     }

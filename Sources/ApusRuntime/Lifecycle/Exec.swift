@@ -25,6 +25,8 @@ public struct ExecOptions {
     public var detach = false
     public var preserveFDs: Int32 = 0
     public var ignorePaused = false
+    /// --cgroup values: "path" (every hierarchy) or "controller[,controller]:path".
+    public var subCgroups: [String] = []
     public init() {}
 }
 
@@ -43,6 +45,7 @@ extension Runtime {
         }
         let spec = try savedSpec(dir)
         let process = try execProcess(spec: spec, options: options)
+        let cgroupPaths = try SubCgroups.paths(record.cgroupPaths, SubCgroups.parse(options.subCgroups))
         if process.terminal == true && options.consoleSocket == nil && options.detach {
             throw RuntimeError.usage("cannot allocate tty if apus will detach without setting console socket")
         }
@@ -67,13 +70,19 @@ extension Runtime {
         spawner.joinPidFD = initFD
         spawner.joinFlags = record.namespacesToJoin()
         var children = Spawner.Children()
-        let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
+        let plan = ExecPlan(process: process, attributes: ProcessAttributes(linux: spec.linux),
+                            seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
                             consoleIsRelay: relayFD >= 0, preserveFDs: options.preserveFDs)
         do {
-            let channel = try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
+            // The new process starts on execCPUAffinity.initial and keeps it through the joins.
+            let channel = try CPUAffinity.withInitial(process.execCPUAffinity?.initial) {
+                try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
+            }
             defer { channel.close() }
             _ = try channel.receive(expecting: APUS_SYNC_READY, step: "setting up the process")
-            try Cgroups.join(pid: children.pid, record.cgroupPaths)
+            try Cgroups.join(pid: children.pid, cgroupPaths)
+            // Where real-time policies and cpusets are checked: in its cgroups.
+            try ProcessAttributes.applyToExec(process, pid: children.pid)
             try channel.send(APUS_SYNC_GO)
             if let pidFile = options.pidFile {
                 try FS.writeAtomically(FS.absolute(pidFile), Array(String(children.pid).utf8))
@@ -115,8 +124,16 @@ extension Runtime {
         if let file = options.processFile {
             let bytes = try FS.read(file)
             do {
-                let p = try Process.decode(bytes, file: file)
+                var p = try Process.decodeForExec(bytes, file: file)
                 if let e = p.validate(file: file).first { throw e }
+                if var e = Support.unsupported(p, at: .root) {
+                    e.file = file
+                    throw e
+                }
+                // As runc: what process.json leaves out comes from the container's process.
+                p.scheduler = p.scheduler ?? spec.process?.scheduler
+                p.ioPriority = p.ioPriority ?? spec.process?.ioPriority
+                p.execCPUAffinity = p.execCPUAffinity ?? spec.process?.execCPUAffinity
                 return p
             } catch let e as SpecError { throw RuntimeError.config(e) }
         }
@@ -169,6 +186,7 @@ extension Runtime {
 /// cgroups; what is left is the process config.
 struct ExecPlan {
     var process: Process
+    var attributes: ProcessAttributes
     var seccomp: Seccomp?
     var consoleSocketFD: Int32
     var consoleIsRelay: Bool
@@ -186,7 +204,7 @@ struct ExecPlan {
                 try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize, bindConsole: false,
                                   forRelay: plan.consoleIsRelay)
             }
-            filter = try ProcessSetup.finalize(plan.process, seccomp: plan.seccomp, keyring: nil,
+            filter = try ProcessSetup.finalize(plan.process, attributes: plan.attributes, seccomp: plan.seccomp, keyring: nil,
                                                preserveFDs: plan.preserveFDs, proc: nil)
             path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
             env = ProcessSetup.environment(plan.process, listenFDs: 0)

@@ -9,18 +9,13 @@ enum Support {
             if present { throw RuntimeError.unsupported(path: path, reason: reason) }
         }
         if geteuid() != 0 { throw RuntimeError.other("apus must be run as root (rootless containers are not supported yet)") }
-        let p = spec.process
-        try reject("process.apparmorProfile", !(p?.apparmorProfile ?? "").isEmpty, "AppArmor is not supported by this version of apus")
-        try reject("process.selinuxLabel", !(p?.selinuxLabel ?? "").isEmpty, "SELinux is not supported by this version of apus")
-        try reject("process.scheduler", p?.scheduler != nil)
-        try reject("process.ioPriority", p?.ioPriority != nil)
-        try reject("process.execCPUAffinity", p?.execCPUAffinity != nil)
+        if let p = spec.process, let e = unsupported(p, at: JSONPath.root.key("process")) {
+            throw RuntimeError.unsupported(path: e.path, reason: e.message)
+        }
         let l = spec.linux
         try reject("linux.mountLabel", !(l?.mountLabel ?? "").isEmpty, "SELinux is not supported by this version of apus")
         if let s = l?.seccomp { try SeccompFilter.checkSupported(s) }
         try reject("linux.intelRdt", l?.intelRdt != nil)
-        try reject("linux.personality", l?.personality != nil)
-        try reject("linux.memoryPolicy", l?.memoryPolicy != nil)
         try reject("linux.netDevices", !(l?.netDevices ?? [:]).isEmpty)
         for (i, m) in (spec.mounts ?? []).enumerated() {
             try reject("mounts[\(i)].uidMappings", m.uidMappings != nil || m.gidMappings != nil, "id-mapped mounts are not supported by this version of apus")
@@ -32,5 +27,23 @@ enum Support {
         if ns.shares(.mount) && !(spec.mounts ?? []).isEmpty {
             throw RuntimeError.unsupported(path: "mounts", reason: "mounts need a new mount namespace (add {\"type\": \"mount\"} to linux.namespaces)")
         }
+    }
+
+    /// The process properties Apus cannot honour, for the init's config
+    /// and for `exec -p process.json` alike: the first one, or nil.
+    static func unsupported(_ p: Process, at path: JSONPath) -> SpecError? {
+        if !(p.apparmorProfile ?? "").isEmpty {
+            return SpecError("AppArmor is not supported by this version of apus", at: path.key("apparmorProfile"))
+        }
+        if !(p.selinuxLabel ?? "").isEmpty {
+            return SpecError("SELinux is not supported by this version of apus", at: path.key("selinuxLabel"))
+        }
+        // The kernel keeps a nice value only for SCHED_OTHER and SCHED_BATCH.
+        if let s = p.scheduler, let nice = s.nice, nice != 0,
+           [.SCHED_FIFO, .SCHED_RR, .SCHED_DEADLINE].contains(s.policy) {
+            return SpecError("has no effect with \(s.policy.rawValue) (only SCHED_OTHER and SCHED_BATCH have a nice value)",
+                             at: path.key("scheduler").key("nice"))
+        }
+        return nil
     }
 }

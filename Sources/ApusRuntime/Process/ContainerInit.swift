@@ -90,7 +90,8 @@ enum ContainerInit {
         if plan.hasMountNamespace { try rootfs.finish(masks: &masks) }
 
         let fdDirectory = try proc.open(try proc.selfPath("fd"), O_RDONLY | O_DIRECTORY)
-        let seccomp = try ProcessSetup.finalize(plan.process, seccomp: spec.linux?.seccomp,
+        let attributes = ProcessAttributes(process: plan.process, linux: spec.linux)
+        let seccomp = try ProcessSetup.finalize(plan.process, attributes: attributes, seccomp: spec.linux?.seccomp,
                                                 keyring: plan.noNewKeyring ? nil : "_ses.\(plan.id)",
                                                 preserveFDs: plan.preserveFDs, proc: proc)
         try sync.send(APUS_SYNC_READY)

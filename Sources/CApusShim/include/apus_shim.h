@@ -93,6 +93,20 @@ int apus_signalfd(const sigset_t *mask);
 int apus_signalfd_read(int fd);
 
 
+/* ---- process attributes (Process/ProcessAttributes.swift); pid 0 is the caller ---- */
+/* sched_setattr(2) with a struct sched_attr of SCHED_ATTR_SIZE_VER1 (no util clamps). */
+int apus_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                       uint64_t runtime, uint64_t deadline, uint64_t period);
+/* ioprio_set(IOPRIO_WHO_PROCESS, pid, ioprio). */
+int apus_ioprio_set(pid_t pid, int ioprio);
+/* set_mempolicy(2) (the caller only); nodemask may be NULL with maxnode 0. */
+int apus_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode);
+/* sched_setaffinity(2) / sched_getaffinity(2) with a mask of `words` 64-bit words. */
+int apus_sched_setaffinity(pid_t pid, const uint64_t *mask, size_t words);
+int apus_sched_getaffinity(pid_t pid, uint64_t *mask, size_t words);
+/* personality(2) (glibc's is hidden from Swift): the previous persona, or -1. */
+int apus_personality(unsigned long persona);
+
 /* ---- fd-based mounts (new mount API): no path is re-resolved ---- */
 /* open_tree(2): flags OPEN_TREE_CLONE etc.; returns an O_PATH mount fd. */
 int apus_open_tree(int dirfd, const char *path, unsigned int flags);
