@@ -99,7 +99,7 @@ extension Runtime {
         if options.detach { return 0 }
         let relay = relayFD >= 0 ? try TerminalRelay(consoleSocket: relayFD) : nil
         defer { relay?.restore() }
-        var supervisor = Supervisor(initPID: children.pid, relay: relay)
+        var supervisor = Supervisor(initPID: children.pid, relay: relay, cgroupPaths: cgroupPaths)
         return try supervisor.waitForExit()
     }
 

@@ -30,7 +30,7 @@ extension Runtime {
             let relay = consoleSocket >= 0 ? try TerminalRelay(consoleSocket: consoleSocket) : nil
             defer { relay?.restore() }
             try start(id: id)
-            var supervisor = Supervisor(initPID: record.pid, relay: relay)
+            var supervisor = Supervisor(initPID: record.pid, relay: relay, cgroupPaths: record.cgroupPaths)
             status = try supervisor.waitForExit()
         } catch {
             try? delete(id: id, force: true)
@@ -46,6 +46,11 @@ extension Runtime {
 struct Supervisor {
     let initPID: Int32
     var relay: TerminalRelay?
+    /// The container's cgroups: a process frozen in them cannot act on a
+    /// forwarded signal, so a terminating one ends the wait instead.
+    var cgroupPaths: [String: String] = [:]
+
+    static let terminating: Set<Int32> = [SIGTERM, SIGINT, SIGHUP, SIGQUIT]
 
     mutating func waitForExit() throws -> Int32 {
         var all = sigset_t(), old = sigset_t()
@@ -80,6 +85,12 @@ struct Supervisor {
                     relay?.resize()
                 } else {
                     kill(initPID, sig)
+                    // It stays pending in the frozen process (delivered on
+                    // resume); we stop waiting, as the caller asked.
+                    if Self.terminating.contains(sig) && Cgroups.isFrozen(paths: cgroupPaths) {
+                        relay?.drain()
+                        return 128 + sig
+                    }
                 }
             }
         }
