@@ -79,6 +79,12 @@ static void stage1(const struct apus_spawn_config *cfg)
      * ptrace this image or open its /proc/<pid>/exe; the init and exec
      * children inherit this from the start. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* If apus dies before the init exists, this stage must not linger:
+     * the parent's death is EOF on the socket (we hold only our end)
+     * and, before that is read, SIGKILL. */
+    close(cfg->parent_sync_fd);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != cfg->parent_pid)
+        _exit(1);
 
     /* One setns through a pidfd joins all of a process's namespaces at
      * once (user first, by the kernel): no window in which its pid could
@@ -151,8 +157,9 @@ static void stage1(const struct apus_spawn_config *cfg)
     _exit(0);
 }
 
-pid_t apus_spawn(const struct apus_spawn_config *cfg)
+pid_t apus_spawn(struct apus_spawn_config *cfg)
 {
+    cfg->parent_pid = getpid();
     pid_t pid = fork();
     if (pid != 0)
         return pid;

@@ -23,11 +23,11 @@ public struct StateStore {
         try ContainerID.validate(id)
         try FS.mkdirAll(root, mode: 0o700)
         let dir = path(of: id)
-        // One create per process: the pid names its staging directory.
-        let staging = root + "/.claim-\(getpid())"
+        removeDeadStaging()
+        // One create per process: its pid and start time name the staging directory.
+        let staging = root + "/" + Self.stagingPrefix + "\(intent.creatorPID)-\(intent.creatorStartTime)"
         var made = mkdir(staging, 0o711) == 0
         if !made && errno == EEXIST {
-            // A leftover of a dead apus that had our pid is no one's any more.
             try FS.removeTree(staging)
             made = mkdir(staging, 0o711) == 0
         }
@@ -49,6 +49,19 @@ public struct StateStore {
         } catch {
             try? FS.removeTree(staging)
             throw error
+        }
+    }
+
+    static let stagingPrefix = ".claim-"
+
+    /// Staging directories of creates killed before their rename: their
+    /// names say whose they were.
+    func removeDeadStaging() {
+        for name in (try? FS.listDirectory(root)) ?? [] where name.hasPrefix(Self.stagingPrefix) {
+            let parts = name.dropFirst(Self.stagingPrefix.count).split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[0]), let start = UInt64(parts[1]) else { continue }
+            if let st = ProcStat.read(pid: pid), st.isAlive, st.startTime == start { continue }
+            try? FS.removeTree(root + "/" + name)
         }
     }
 

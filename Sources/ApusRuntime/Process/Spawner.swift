@@ -63,6 +63,7 @@ struct Spawner {
         var cfg = apus_spawn_config()
         cfg.clone_flags = cloneFlags
         cfg.sync_fd = childEnd.fd
+        cfg.parent_sync_fd = parentEnd.fd
         cfg.join_pidfd = joinPidFD
         cfg.join_pidfd_flags = joinFlags
         cfg.join_count = Int32(fds.count)
@@ -84,7 +85,7 @@ struct Spawner {
         let forkErrno = errno
         sigprocmask(SIG_SETMASK, &old, nil)
         if stage1 == 0 {
-            parentEnd.close()
+            // (stage 1 already closed the parent's end of the socket)
             child(childEnd)
         }
         errno = forkErrno

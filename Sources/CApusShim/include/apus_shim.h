@@ -42,6 +42,8 @@ struct apus_spawn_config {
     int join_pidfd;                  /* >= 0: setns(join_pidfd, join_pidfd_flags) first (all at once) */
     int join_pidfd_flags;
     int sync_fd;                     /* the children's end of the sync socketpair */
+    int parent_sync_fd;              /* the parent's end: closed at once in the child */
+    pid_t parent_pid;                /* set by apus_spawn */
     const char *timens_offsets;      /* written after unshare(CLONE_NEWTIME); may be NULL */
 };
 
@@ -52,7 +54,7 @@ struct apus_spawn_config {
  * it returns 0; -1 with errno if the first fork fails. The init is created
  * with CLONE_PARENT, so it is the caller's child and can be waited for.
  */
-pid_t apus_spawn(const struct apus_spawn_config *cfg);
+pid_t apus_spawn(struct apus_spawn_config *cfg);
 
 int apus_sync_send(int fd, int32_t type, int32_t value, const char *text);
 /* Returns 1 on a message, 0 on EOF, -1 on error. */
