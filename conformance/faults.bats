@@ -544,6 +544,12 @@ _rt_timeout_term() {
 	assert_output_contains "container's cgroup is not empty"
 	assert_equal "$(container_status "$id2")" running
 	assert_equal "$(container_status "$id1")" running
+	# Deleting one (each has its own pid namespace) leaves the other running (runc: the same).
+	runtime delete --force "$id2"
+	assert_status 0
+	assert_equal "$(container_status "$id1")" running
+	runtime exec "$id1" true
+	assert_status 0
 }
 
 # ---------------------------------------------------------------------------

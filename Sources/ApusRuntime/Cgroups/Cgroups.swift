@@ -147,6 +147,24 @@ public enum Cgroups {
         return []
     }
 
+    /// Removes the cgroups (and sub-cgroups) once their processes are gone,
+    /// without killing any: waits a little for a dying pid namespace, then
+    /// returns the first directory still busy (nil when all are gone).
+    static func removeIfEmpty(_ paths: [String: String]) -> String? {
+        var busy: String?
+        for attempt in 0..<50 {
+            busy = nil
+            for (_, dir) in paths where FS.exists(dir) {
+                for sub in subtree(dir) where rmdir(sub) < 0 && errno != ENOENT {
+                    busy = busy ?? sub
+                }
+            }
+            if busy == nil { return nil }
+            usleep(useconds_t(min(2000 * (attempt + 1), 20000)))
+        }
+        return busy
+    }
+
     /// `dir` and every cgroup below it, deepest first.
     static func subtree(_ dir: String) -> [String] {
         let children = ((try? FS.listDirectory(dir)) ?? []).map { dir + "/" + $0 }.filter { FS.isDirectory($0) }

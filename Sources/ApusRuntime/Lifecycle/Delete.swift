@@ -44,9 +44,17 @@ extension Runtime {
     /// Removes what a container holds: leftover processes and cgroups, then
     /// poststop hooks, then the state directory.
     func destroy(_ dir: ContainerDir, _ record: ContainerRecord) throws {
-        for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
-        thawIfFrozen(record)
-        try Cgroups.destroy(record.cgroupPaths)
+        if record.privatePidNamespace {
+            // Its processes died with its init; others may share the cgroups
+            // (runc: the same): remove what is empty, warn about the rest.
+            if let busy = Cgroups.removeIfEmpty(record.cgroupPaths) {
+                log.warning("container \(record.id): cgroup \(busy) is still in use by other processes; left in place")
+            }
+        } else {
+            for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+            thawIfFrozen(record)
+            try Cgroups.destroy(record.cgroupPaths)
+        }
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
                 log.warning($0)
@@ -73,7 +81,9 @@ extension Runtime {
 
     func killAndWait(_ record: ContainerRecord) throws {
         try? signalInit(record, SIGKILL)
-        for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        if !record.privatePidNamespace {
+            for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        }
         thawIfFrozen(record)
         // The init is usually not our child: watch /proc until it is gone (or a zombie).
         for _ in 0..<1000 {
