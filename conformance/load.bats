@@ -1,13 +1,13 @@
 #!/usr/bin/env bats
 # Load: many lifecycles at once on distinct ids while `list`/`state` readers
 # check that nothing half-made is ever shown; many creates racing for one id;
-# delete --force racing create, kill racing delete. Every case ends with the
+# delete --force racing create, kill and exec racing delete. Every case ends with the
 # leak checks (processes in the rootfs, cgroups, mounts, state root).
 #
 #   LOAD_N (200)      lifecycles in the first test
 #   LOAD_PAR (24)     how many of them run at once (xargs -P)
 #   LOAD_RACERS (20)  concurrent creates of one id
-#   LOAD_ROUNDS (8)   rounds of each delete/create and kill/delete race
+#   LOAD_ROUNDS (8)   rounds of each delete/create, kill/delete and exec/delete race
 #
 # Waits are on events (a fifo gate, files a worker writes when it is done,
 # status polled with a bound), never sleeps; every runtime call made by a
@@ -34,6 +34,11 @@ setup() {
 	mkdir -p "$BUNDLE_TRUE"
 	jq --arg r "$ROOTFS" '.root.path = $r | .process.args = ["true"]' "$BUNDLE/config.json" >"$BUNDLE_TRUE/config.json"
 	export BUNDLE_TRUE
+	# And one in the host's pid namespace (nothing kills its processes
+	# when the init dies: the runtime must).
+	BUNDLE_HOSTPID="$TESTDIR/bundle-hostpid"
+	mkdir -p "$BUNDLE_HOSTPID"
+	jq --arg r "$ROOTFS" '.root.path = $r | .linux.namespaces |= map(select(.type != "pid"))' "$BUNDLE/config.json" >"$BUNDLE_HOSTPID/config.json"
 	# Every id of a test starts with PREFIX: one entry in the ids file makes
 	# teardown look for all their cgroups.
 	PREFIX="bats-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')-"
@@ -42,15 +47,20 @@ setup() {
 }
 
 # _call LOG ARGS...: the runtime, bounded, stdio appended to LOG (the
-# container inherits it); prints nothing, returns the exit status (124 or
-# 137: killed by the timeout, i.e. hung).
+# container inherits it); prints nothing, returns the exit status, or 124
+# if it had to be killed after LOAD_CALL_TIMEOUT seconds (hung).
 _call() {
-	local log=$1
+	local log=$1 rc=0 t0=$SECONDS
 	shift
 	(
 		_close_fds
 		exec timeout -s KILL "$LOAD_CALL_TIMEOUT" "$RUNTIME" --root "$ROOT" "$@"
-	) </dev/null >>"$log" 2>&1
+	) </dev/null >>"$log" 2>&1 || rc=$?
+	if ((SECONDS - t0 >= LOAD_CALL_TIMEOUT)); then
+		echo "(killed after $LOAD_CALL_TIMEOUT s: hung)" >>"$log"
+		return 124
+	fi
+	return "$rc"
 }
 
 # _status_of ID: the status `state` reports, "gone" if it says the container
@@ -251,14 +261,14 @@ race() {
 	for t in "$@"; do wait_until $((LOAD_CALL_TIMEOUT + 30)) test -s "$TESTDIR/$t.rc"; done
 }
 
-# rc_ok TAG ALLOWED-ERROR...: TAG exited 0, or 1 with one of the messages.
-# Anything else (a crash, a signal, the timeout) fails.
+# rc_ok TAG ALLOWED-ERROR...: TAG exited 0, or 1 (FAIL_RC) with one of the
+# messages. Anything else (a crash, a signal, the timeout) fails.
 rc_ok() {
 	local tag=$1 rc msg
 	shift
 	rc=$(cat "$TESTDIR/$tag.rc")
 	[ "$rc" = 0 ] && return 0
-	if [ "$rc" = 1 ]; then
+	if [ "$rc" = "${FAIL_RC:-1}" ]; then
 		for msg in "$@"; do
 			grep -qiF -- "$msg" "$TESTDIR/$tag.out" && return 0
 		done
@@ -452,6 +462,44 @@ _delete_loop() {
 			fi
 			assert_equal "$(_status_of "$id")" gone
 			outcome "$mode: kill $(cat "$TESTDIR/k$tag.rc"), delete $(cat "$TESTDIR/d$tag.rc")"
+			leak_check
+		done
+	done
+	gate_close
+	outcomes
+}
+
+@test "load: exec racing delete --force (own and host pid namespace, foreground and -d) -> no leak, no hang" {
+	gate_open
+	for ((round = 1; round <= LOAD_ROUNDS; round++)); do
+		for mode in pidns hostpid pidns-d hostpid-d; do
+			id="${PREFIX}ed-$mode-$round"
+			bundle=$BUNDLE
+			[[ "$mode" == hostpid* ]] && bundle=$BUNDLE_HOSTPID
+			_call "$TESTDIR/$id.log" create --bundle "$bundle" "$id"
+			_call "$TESTDIR/$id.log" start "$id"
+			tag="$mode$round"
+			if [[ "$mode" == *-d ]]; then
+				spawn_gated "e$tag" exec -d "$id" sleep 1000
+			else
+				spawn_gated "e$tag" exec "$id" sleep 1000
+			fi
+			spawn_gated "d$tag" delete --force "$id"
+			race "e$tag" "d$tag"
+			rc_ok "d$tag"
+			# exec: started (-d: 0) and then killed with the container
+			# (foreground: 137), or failed to start (255, runc's code)
+			rc=$(cat "$TESTDIR/e$tag.rc")
+			case "$rc" in
+			0 | 137 | 255) ;;
+			*)
+				echo "exec ($mode): exit $rc: $(cat "$TESTDIR/e$tag.out")" >&2
+				return 1
+				;;
+			esac
+			[[ "$mode" == *-d ]] || [ "$rc" != 0 ]
+			assert_equal "$(_status_of "$id")" gone
+			outcome "$mode: exec $rc $(tr '\n' ' ' <"$TESTDIR/e$tag.out" | sed -E 's/time="[^"]*" //; s/[0-9]{3,}/N/g' | cut -c1-110)"
 			leak_check
 		done
 	done

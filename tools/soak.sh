@@ -49,7 +49,9 @@ command -v jq >/dev/null || die "jq is missing (make deps)"
 for v in WORKERS HOGS CHECK_EVERY CALL_TIMEOUT; do
 	[[ "${!v}" =~ ^[0-9]+$ ]] || die "SOAK_$v must be a whole number"
 done
-[ "$WORKERS" -ge 1 ] && [ "$CHECK_EVERY" -ge 1 ] && [ "$CALL_TIMEOUT" -ge 1 ] || die "SOAK_WORKERS, SOAK_CHECK_EVERY and SOAK_CALL_TIMEOUT must be at least 1"
+if [ "$WORKERS" -lt 1 ] || [ "$CHECK_EVERY" -lt 1 ] || [ "$CALL_TIMEOUT" -lt 1 ]; then
+	die "SOAK_WORKERS, SOAK_CHECK_EVERY and SOAK_CALL_TIMEOUT must be at least 1"
+fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/apus-soak.XXXXXX")"
 chmod 755 "$WORK"
@@ -194,7 +196,7 @@ worker() {
 		[ -z "$left" ] || echo "w$w after iteration $i: cgroups: $left" >>"$leaks"
 		left=$(grep -F "$d/" /proc/self/mountinfo | awk '{print $5}' | tr '\n' ' ')
 		[ -z "$left" ] || echo "w$w after iteration $i: mounts: $left" >>"$leaks"
-		left=$(cd "$ROOT" 2>/dev/null && ls -A | grep -F "$PREFIX-w$w-" | tr '\n' ' ')
+		left=$(find "$ROOT" -mindepth 1 -maxdepth 1 -name "*$PREFIX-w$w-*" -printf '%f ' 2>/dev/null)
 		[ -z "$left" ] || echo "w$w after iteration $i: state directories: $left" >>"$leaks"
 		echo check >>"$d/checks"
 	}
