@@ -20,8 +20,8 @@ LOAD_PAR=${LOAD_PAR:-24}
 LOAD_RACERS=${LOAD_RACERS:-20}
 LOAD_ROUNDS=${LOAD_ROUNDS:-8}
 LOAD_CALL_TIMEOUT=${LOAD_CALL_TIMEOUT:-60}
-# 200 parallel lifecycles plus the list checker take ~40 s with apus and
-# ~90 s with runc on a loaded 2-core machine.
+# The 200 lifecycles take 10-25 s (apus) or 15-25 s (runc) on a busy 2-core
+# machine, the whole file 25 s or 40 s: the bound leaves room for a slow one.
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT_LOAD:-300}
 
 setup() {
