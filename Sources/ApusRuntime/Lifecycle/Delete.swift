@@ -9,9 +9,10 @@ extension Runtime {
         do { dir = try store.open(id) } catch RuntimeError.notFound where force {
             // Like runc: --force on a container that is gone is not an error.
             // A create that died half-way leaves processes, cgroups and a
-            // directory: its intent says what to remove.
+            // directory: its intent says what to remove. Killed before its
+            // claim, only a staging directory.
             let path = store.path(of: id)
-            guard FS.exists(path) else { return }
+            guard FS.exists(path) else { return store.removeDeadClaims() }
             let half = try ContainerDir(id: id, path: path)
             if FS.exists(half.statePath) { return try delete(id: id, force: force) }
             let intent = half.intent()

@@ -22,9 +22,10 @@ public struct StateStore {
     public func claim(_ id: String, intent: CreateIntent, cleanup: (ContainerDir, CreateIntent?) throws -> Void) throws -> ContainerDir {
         try ContainerID.validate(id)
         try FS.mkdirAll(root, mode: 0o700)
+        removeDeadClaims()
         let dir = path(of: id)
         // One create per process: the pid names its staging directory.
-        let staging = root + "/.claim-\(getpid())"
+        let staging = root + "/" + Self.claimPrefix + String(getpid())
         var made = mkdir(staging, 0o711) == 0
         if !made && errno == EEXIST {
             // A leftover of a dead apus that had our pid is no one's any more.
@@ -49,6 +50,26 @@ public struct StateStore {
         } catch {
             try? FS.removeTree(staging)
             throw error
+        }
+    }
+
+    static let claimPrefix = ".claim-"
+
+    /// Staging directories of creates killed before their rename: nothing
+    /// else refers to them, so the next create and `delete --force` remove
+    /// each one whose creator is gone (its intent says who that is; while
+    /// the intent is being written, the pid in the name).
+    public func removeDeadClaims() {
+        guard let names = try? FS.listDirectory(root) else { return }
+        for name in names where name.hasPrefix(Self.claimPrefix) {
+            guard let pid = Int32(name.dropFirst(Self.claimPrefix.count)), pid != getpid() else { continue }
+            let path = root + "/" + name
+            if let intent = try? ContainerDir(id: name, path: path).intent() {
+                if intent.creatorAlive { continue }
+            } else if ProcStat.read(pid: pid)?.isAlive == true {
+                continue
+            }
+            try? FS.removeTree(path)
         }
     }
 
