@@ -84,12 +84,7 @@ _killed_then_create() {
 	kill_create_at "$1" "$id"
 	create_container "$id"
 	assert_status 0
-	assert_equal "$(container_status "$id")" created
-	runtime start "$id"
-	assert_status 0
-	assert_equal "$(container_status "$id")" running
-	runtime delete --force "$id"
-	assert_status 0
+	assert_works_from_created "$id"
 	assert_all_gone "$id"
 }
 

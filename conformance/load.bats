@@ -358,12 +358,7 @@ outcomes() { sort "$TESTDIR/outcomes" | uniq -c | sed 's/^ */# /' >&3; }
 		assert_equal "$output" "$id"
 		# only the winner's init: one process in the rootfs
 		assert_equal "$(procs_in_rootfs | wc -l)" 1
-		assert_equal "$(container_status "$id")" created
-		runtime start "$id"
-		assert_status 0
-		assert_equal "$(container_status "$id")" running
-		runtime delete --force "$id"
-		assert_status 0
+		assert_works_from_created "$id"
 		leak_check
 	done
 	gate_close
