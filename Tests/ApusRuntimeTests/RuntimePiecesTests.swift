@@ -91,6 +91,27 @@ final class RuntimePiecesTests: XCTestCase {
         XCTAssertEqual(try store.ids(), [])
     }
 
+    func testDeadClaimsAreRemovedLiveOnesKept() throws {
+        var template = Array("/tmp/apus-unit-XXXXXX".utf8CString)
+        let root = String(cString: mkdtemp(&template)!)
+        defer { try? FS.removeTree(root) }
+        let store = StateStore(root: root)
+        func stage(_ pid: Int32, _ intent: CreateIntent?) throws {
+            let dir = root + "/.claim-\(pid)"
+            XCTAssertEqual(mkdir(dir, 0o711), 0)
+            if let intent { try FS.writeAtomically(dir + "/intent.json", Array(JSONWriter.compact(intent.json).utf8)) }
+        }
+        let parent = getppid()
+        let parentStart = try XCTUnwrap(ProcStat.read(pid: parent)).startTime
+        try stage(parent, CreateIntent(creatorPID: parent, creatorStartTime: parentStart, cgroupPaths: [:]))  // live
+        try stage(999_999_990, CreateIntent(creatorPID: parent, creatorStartTime: parentStart + 1, cgroupPaths: [:]))  // pid reused
+        try stage(999_999_991, nil)  // killed before its intent, pid gone
+        try stage(1, nil)  // intent still being written by a live pid
+        XCTAssertEqual(mkdir(root + "/c1", 0o711), 0)  // not a claim
+        store.removeDeadClaims()
+        XCTAssertEqual(try FS.listDirectory(root).sorted(), [".claim-1", ".claim-\(parent)", "c1"].sorted())
+    }
+
     func testProcStatOfSelf() throws {
         let me = try XCTUnwrap(ProcStat.read(pid: getpid()))
         XCTAssertTrue(me.isAlive)
