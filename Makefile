@@ -17,7 +17,7 @@ BATS ?= bats
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
 	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap
 
-.PHONY: all deps build test unit conformance conformance-runc install demo bench clean
+.PHONY: all deps build test unit conformance conformance-runc install demo bench soak clean
 
 all: build
 
@@ -62,6 +62,11 @@ bench: deps build
 	$(SWIFT) build $(RELEASE_FLAGS) -Xswiftc -DAPUS_BENCH_UNPROTECTED --build-path $(APUS_UNPROTECTED_BUILD) --product apus
 	tools/bench-startup.sh $(APUS)
 	tools/bench-lifecycle.sh $(APUS) $(APUS_UNPROTECTED)
+
+# Soak: the whole lifecycle in a loop for SOAK_MINUTES (default 5) under a CPU
+# hog, with leak checks; not part of `make test` (tools/soak.sh for the knobs).
+soak: build
+	tools/soak.sh $(APUS)
 
 clean:
 	rm -rf .build

@@ -113,6 +113,17 @@ create_and_start() {
 	assert_status 0
 }
 
+# assert_works_from_created ID: the created container ID starts (running)
+# and goes with delete --force.
+assert_works_from_created() {
+	assert_equal "$(container_status "$1")" created
+	runtime start "$1"
+	assert_status 0
+	assert_equal "$(container_status "$1")" running
+	runtime delete --force "$1"
+	assert_status 0
+}
+
 # container_stdout ID / container_stderr ID: what the container wrote so far.
 container_stdout() { cat "$(io_file "$1" out)"; }
 container_stderr() { cat "$(io_file "$1" err)"; }

@@ -91,6 +91,24 @@ final class RuntimePiecesTests: XCTestCase {
         XCTAssertEqual(try store.ids(), [])
     }
 
+    func testDeadClaimsAreRemovedLiveOnesKept() throws {
+        var template = Array("/tmp/apus-unit-XXXXXX".utf8CString)
+        let root = String(cString: mkdtemp(&template)!)
+        defer { try? FS.removeTree(root) }
+        let store = StateStore(root: root)
+        let parent = getppid()
+        let parentStart = try XCTUnwrap(ProcStat.read(pid: parent)).startTime
+        // Staging directories are named after their creator: pid and start time.
+        for name in [".claim-\(parent)-\(parentStart)",      // live
+                     ".claim-\(parent)-\(parentStart + 1)",  // pid reused by another process
+                     ".claim-999999991-5",                  // creator gone
+                     ".claim-odd", "c1"] {                   // not ours to judge, not a claim
+            XCTAssertEqual(mkdir(root + "/" + name, 0o711), 0)
+        }
+        store.removeDeadClaims()
+        XCTAssertEqual(try FS.listDirectory(root).sorted(), [".claim-\(parent)-\(parentStart)", ".claim-odd", "c1"].sorted())
+    }
+
     func testProcStatOfSelf() throws {
         let me = try XCTUnwrap(ProcStat.read(pid: getpid()))
         XCTAssertTrue(me.isAlive)

@@ -11,7 +11,7 @@ extension Runtime {
             // A create that died half-way leaves processes, cgroups and a
             // directory: its intent says what to remove.
             let path = store.path(of: id)
-            store.removeDeadStaging()
+            store.removeDeadClaims()
             guard FS.exists(path) else { return }
             let half = try ContainerDir(id: id, path: path)
             if FS.exists(half.statePath) { return try delete(id: id, force: force) }

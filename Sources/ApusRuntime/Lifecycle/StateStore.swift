@@ -23,7 +23,7 @@ public struct StateStore {
         try ContainerID.validate(id)
         try FS.mkdirAll(root, mode: 0o700)
         let dir = path(of: id)
-        removeDeadStaging()
+        removeDeadClaims()
         // One create per process: its pid and start time name the staging directory.
         let staging = root + "/" + Self.stagingPrefix + "\(intent.creatorPID)-\(intent.creatorStartTime)"
         var made = mkdir(staging, 0o711) == 0
@@ -56,7 +56,7 @@ public struct StateStore {
 
     /// Staging directories of creates killed before their rename: their
     /// names say whose they were.
-    func removeDeadStaging() {
+    public func removeDeadClaims() {
         for name in (try? FS.listDirectory(root)) ?? [] where name.hasPrefix(Self.stagingPrefix) {
             let parts = name.dropFirst(Self.stagingPrefix.count).split(separator: "-")
             guard parts.count == 2, let pid = Int32(parts[0]), let start = UInt64(parts[1]) else { continue }
