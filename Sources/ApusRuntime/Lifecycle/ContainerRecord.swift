@@ -20,10 +20,10 @@ public struct ContainerRecord: JSONCodable, Equatable {
     public var namespacePaths: [String: String]
     /// Lets `delete` skip reading the saved config when there is no hook to run.
     public var hasPoststopHooks: Bool
-    /// The container made its own pid namespace: its init's death ends all
-    /// of its processes, so whatever else is in its cgroups (a cgroupsPath
-    /// shared with another container) is not its to kill.
-    public var privatePidNamespace: Bool
+    /// The pid namespace the container made ("pid:[inode]"), nil if it
+    /// made none: in its cgroups only processes of this namespace are its
+    /// own to kill; others belong to a container sharing the cgroupsPath.
+    public var pidNamespace: String?
 
     public init(id: String, bundle: String, rootfs: String, created: String, annotations: [String: String]?) {
         self.id = id
@@ -37,7 +37,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         self.cgroupPaths = [:]
         self.namespacePaths = [:]
         self.hasPoststopHooks = false
-        self.privatePidNamespace = false
+        self.pidNamespace = nil
     }
 
     public init(json: JSONValue, path: JSONPath) throws {
@@ -53,7 +53,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
         namespacePaths = try r.optional("namespacePaths") ?? [:]
         hasPoststopHooks = try r.optional("hasPoststopHooks") ?? false
-        privatePidNamespace = try r.optional("privatePidNamespace") ?? false
+        pidNamespace = try r.optional("pidNamespace")
     }
 
     public var json: JSONValue {
@@ -69,7 +69,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         b.set("cgroupPaths", cgroupPaths)
         b.set("namespacePaths", namespacePaths)
         b.set("hasPoststopHooks", hasPoststopHooks)
-        b.set("privatePidNamespace", privatePidNamespace)
+        b.set("pidNamespace", pidNamespace)
         return b.json
     }
 }

@@ -103,7 +103,7 @@ public struct Runtime {
         record.pidStartTime = ProcStat.read(pid: pid)?.startTime ?? 0
         record.cgroupPaths = plan.cgroupPaths
         record.hasPoststopHooks = !(plan.spec.hooks?.poststop ?? []).isEmpty
-        record.privatePidNamespace = plan.namespaces.create.contains(.pid)
+        if plan.namespaces.create.contains(.pid) { record.pidNamespace = Cgroups.pidNamespace(of: pid) }
         for t in NamespaceType.allCases where !plan.namespaces.shares(t) {
             record.namespacePaths[t.procName] = "/proc/\(pid)/ns/\(t.procName)"
         }

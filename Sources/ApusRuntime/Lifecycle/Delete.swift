@@ -44,9 +44,12 @@ extension Runtime {
     /// Removes what a container holds: leftover processes and cgroups, then
     /// poststop hooks, then the state directory.
     func destroy(_ dir: ContainerDir, _ record: ContainerRecord) throws {
-        if record.privatePidNamespace {
-            // Its processes died with its init; others may share the cgroups
-            // (runc: the same): remove what is empty, warn about the rest.
+        if let ns = record.pidNamespace {
+            // Its own processes are those of its pid namespace; others may
+            // share the cgroups (runc: the same): remove what is empty, warn
+            // about the rest.
+            for pid in Cgroups.pids(record.cgroupPaths) where Cgroups.pidNamespace(of: pid) == ns { Glibc.kill(pid, SIGKILL) }
+            thawIfFrozen(record)
             if let busy = Cgroups.removeIfEmpty(record.cgroupPaths) {
                 log.warning("container \(record.id): cgroup \(busy) is still in use by other processes; left in place")
             }
@@ -81,8 +84,8 @@ extension Runtime {
 
     func killAndWait(_ record: ContainerRecord) throws {
         try? signalInit(record, SIGKILL)
-        if !record.privatePidNamespace {
-            for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
+        for pid in Cgroups.pids(record.cgroupPaths) where record.pidNamespace.map({ Cgroups.pidNamespace(of: pid) == $0 }) ?? true {
+            Glibc.kill(pid, SIGKILL)
         }
         thawIfFrozen(record)
         // The init is usually not our child: watch /proc until it is gone (or a zombie).
