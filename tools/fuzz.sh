@@ -32,11 +32,15 @@ fi
 # Swift's own backtracer and ASan's report would fight over a crash.
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+log=$work/last.log
+status=0
 "$fuzzer" "${seed[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
 	-dict="$dict" -artifact_prefix=.build/fuzz-artifacts/ -print_final_stats=1 \
-	"$corpus" "${seeds[@]}" 2>&1 | grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse)' || status=${PIPESTATUS[0]}
-if [[ ${status:-0} -ne 0 ]]; then
-	echo "fuzz: ApusFuzz failed (status $status); the input is in .build/fuzz-artifacts/" >&2
+	"$corpus" "${seeds[@]}" >"$log" 2>&1 || status=$?
+if [[ $status -ne 0 ]]; then
+	tail -n 60 "$log" >&2
+	echo "fuzz: ApusFuzz failed (status $status); the input is in .build/fuzz-artifacts/, the log in $log" >&2
 	exit 1
 fi
+grep -E '^(Done|stat::(number_of_executed_units|average_exec_per_sec|new_units_added))' "$log"
 echo "fuzz: ${seconds}s, no crash"

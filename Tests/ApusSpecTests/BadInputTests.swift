@@ -124,6 +124,28 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// spec-fixtures/hostile/process-*.json: exec's process.json, decoded and
+    /// validated; with a NAME.error beside it, that exact error, else none.
+    /// (state-* and intent-* are ApusRuntimeTests' HostileStateTests.)
+    func testHostileProcessFiles() throws {
+        let dir = fixturesURL.appendingPathComponent("hostile")
+        let cases = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasPrefix("process-") && $0.hasSuffix(".json") }.sorted()
+        XCTAssertGreaterThanOrEqual(cases.count, 4)
+        for name in cases {
+            let json = dir.appendingPathComponent(name)
+            let expected = try? String(contentsOf: json.deletingPathExtension().appendingPathExtension("error"), encoding: .utf8)
+            var actual: String?
+            do {
+                let p = try Process.decode(Array(try Data(contentsOf: json)), file: "process.json")
+                actual = p.validate(file: "process.json").first?.description
+            } catch {
+                actual = "\(error)"
+            }
+            XCTAssertEqual(actual, expected?.trimmingCharacters(in: .newlines), name)
+        }
+    }
+
     /// Deterministic byte mutations of a rich config: any outcome but a crash is fine.
     func testMutationsNeverCrash() throws {
         let original = Array(try Data(contentsOf: fixturesURL.appendingPathComponent("valid/kitchen-sink.json")))
