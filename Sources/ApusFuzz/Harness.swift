@@ -9,6 +9,7 @@ import ApusSpec
 enum Harness {
     static func run(_ bytes: [UInt8]) {
         config(bytes)
+        process(bytes)
         document(bytes)
         arguments(bytes)
     }
@@ -26,7 +27,18 @@ enum Harness {
         roundTrip(spec)
     }
 
-    /// The same bytes as every other document apus reads, from one parse.
+    /// process.json as `exec -p` reads it (no user means 0:0).
+    static func process(_ bytes: [UInt8]) {
+        do {
+            let p = try Process.decodeForExec(bytes, file: "process.json")
+            for e in p.validate(file: "process.json") { checkMessage(e) }
+            roundTrip(p)
+        } catch {
+            checkMessage(error)
+        }
+    }
+
+    /// The same bytes as the documents apus keeps, and as a JSON tree, from one parse.
     static func document(_ bytes: [UInt8]) {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch {
@@ -36,10 +48,6 @@ enum Harness {
         // The writer's output parses back to the same tree.
         let again = try? JSONParser.parse(Array(JSONWriter.compact(value).utf8))
         require(again == value, "JSONWriter output does not parse back to the same value")
-        if let p: Process = decoded(value) {
-            for e in p.validate(file: "process.json") { checkMessage(e) }
-            roundTrip(p)
-        }
         if let r: ContainerRecord = decoded(value) { roundTrip(r) }
         if let i: CreateIntent = decoded(value) { roundTrip(i) }
     }
