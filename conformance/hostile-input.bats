@@ -342,17 +342,15 @@ garbage_states() {
 }
 
 @test "hostile: linux.cgroupsPath \"/\" or with . -> 1 before anything is made" {
+	# Not tried with runc: a container in a hierarchy's root cgroup (or in
+	# the runtime's own) cannot be removed safely on a shared host.
+	skip_unless_apus "refused by apus before anything is made"
 	local p
 	for p in / // /./ ./ a/./b; do
 		update_config --arg p "$p" '.linux.cgroupsPath = $p'
-		if runtime_is_apus; then
-			create_refused "cgroupsPath $p"
-			assert_output_contains "linux.cgroupsPath"
-		fi
+		create_refused "cgroupsPath $p"
+		assert_output_contains "linux.cgroupsPath"
 	done
-	if is_runc_before_1_2; then
-		skip "runc 1.1.5 puts the container in the root cgroup (or its own) without complaint"
-	fi
 }
 
 # ------------------------------------------------------- exec's process.json
@@ -391,6 +389,7 @@ garbage_states() {
 	hrun exec -p "$p" "$id"
 	assert_refused 255 "process.json -> /dev/zero"
 	rm "$p"
+	# runc 1.1.5 blocks on a FIFO process.json until killed: apus only.
 	if ! is_runc_before_1_2; then
 		mkfifo "$p"
 		hrun exec -p "$p" "$id"
