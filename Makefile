@@ -17,7 +17,7 @@ BATS ?= bats
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
 	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap
 
-.PHONY: all deps build test unit conformance conformance-runc install demo bench soak clean
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean
 
 all: build
 
@@ -35,6 +35,24 @@ build:
 unit:
 	$(SWIFT) test
 
+# ApusFuzz (Sources/ApusFuzz) under libFuzzer and AddressSanitizer: the
+# config/process/state decoders, validation and the argument parser, seeded
+# from spec-fixtures/. Its own build path: never part of the `apus` binary.
+FUZZ_BUILD := .build/fuzz
+FUZZER := $(FUZZ_BUILD)/debug/ApusFuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 20
+
+$(FUZZER): Package.swift $(shell find Sources -name '*.swift' -o -name '*.[ch]')
+	$(SWIFT) build -c debug --build-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -DAPUS_LIBFUZZER --product ApusFuzz
+
+fuzz: $(FUZZER)
+	tools/fuzz.sh $(FUZZER) $(FUZZ_SECONDS)
+
+# Part of `make test`: a fixed seed from the fixtures alone, bounded in time.
+fuzz-short: $(FUZZER)
+	tools/fuzz.sh $(FUZZER) $(FUZZ_SHORT_SECONDS) --short
+
 conformance: build
 	RUNTIME=$(CURDIR)/$(APUS) $(BATS) conformance/
 
@@ -45,7 +63,7 @@ conformance-runc:
 
 RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conformance/cgroup-layouts.bats,$(wildcard conformance/*.bats))
 
-test: deps build unit conformance conformance-runc
+test: deps build unit fuzz-short conformance conformance-runc
 
 install: build
 	install -D -m 0755 $(APUS) $(DESTDIR)$(PREFIX)/bin/apus

@@ -8,6 +8,9 @@ let package = Package(
     name: "apus",
     products: [
         .executable(name: "apus", targets: ["apus"]),
+        // libFuzzer harness over the decoders and the argument parser
+        // (`make fuzz`); never linked into `apus`.
+        .executable(name: "ApusFuzz", targets: ["ApusFuzz"]),
     ],
     targets: [
         .systemLibrary(name: "CYajl", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
@@ -15,7 +18,9 @@ let package = Package(
         .target(name: "CApusShim"),
         .target(name: "ApusSpec", dependencies: ["CYajl"]),
         .target(name: "ApusRuntime", dependencies: ["ApusSpec", "CApusShim", "CSeccomp"]),
-        .executableTarget(name: "apus", dependencies: ["ApusRuntime", "ApusSpec"]),
+        .target(name: "ApusCLI"),
+        .executableTarget(name: "apus", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec"]),
+        .executableTarget(name: "ApusFuzz", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec"]),
         .testTarget(name: "ApusSpecTests", dependencies: ["ApusSpec"]),
         .testTarget(name: "ApusRuntimeTests", dependencies: ["ApusRuntime", "ApusSpec"]),
     ]

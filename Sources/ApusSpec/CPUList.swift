@@ -29,7 +29,7 @@ public enum CPUList {
             if !s.isEmpty, s.allSatisfy(\.isASCIIDigit) {
                 throw ParseError(message: "\(s) exceeds \(maxID)")
             }
-            throw ParseError(message: "\"\(s)\" is not a number")
+            throw ParseError(message: "\(quoted(String(s))) is not a number")
         }
         return n
     }

@@ -8,34 +8,39 @@ public enum ConfigLoader {
 
     /// Loads `path`, throwing a `SpecError` for the first problem found.
     public static func load(path: String) throws -> Spec {
-        try decodeAndValidate(bytes: readFile(path))
+        try decodeAndValidate(bytes: readDocument(path))
     }
 
     /// Decodes `bytes`, then throws the first of `validate()`'s errors, if any.
     public static func decodeAndValidate(bytes: [UInt8]) throws -> Spec {
-        if bytes.count > maxConfigSize { throw tooLarge }
+        if bytes.count > maxConfigSize { throw tooLarge() }
         let spec = try Spec.decode(bytes)
         if let first = spec.validate().first { throw first }
         return spec
     }
 
-    private static var tooLarge: SpecError {
-        SpecError("file is larger than \(maxConfigSize >> 20) MiB", at: .root)
+    private static func tooLarge(_ file: String = "config.json") -> SpecError {
+        SpecError("file is larger than \(maxConfigSize >> 20) MiB", at: .root, file: file)
     }
 
-    /// Reads at most maxConfigSize + 1 bytes, so an endless file (a FIFO,
-    /// /dev/zero) cannot make Apus read forever.
-    static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw SpecError("cannot open \(quoted(path)): \(errnoText(errno))", at: .root) }
+    /// Reads a JSON document apus is given or keeps (config.json,
+    /// process.json, state.json) at most maxConfigSize bytes of it. Only a
+    /// regular file will do: a FIFO would block (it is opened non-blocking
+    /// to find out), a device such as /dev/zero never ends. Errors name `file`.
+    public static func readDocument(_ path: String, file: String = "config.json") throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else { throw SpecError("cannot open \(quoted(path)): \(errnoText(errno))", at: .root, file: file) }
         defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) == 0 {
-            if st.st_mode & S_IFMT == S_IFDIR { throw SpecError("\(quoted(path)) is a directory", at: .root) }
-            if st.st_size > maxConfigSize { throw tooLarge }
+        guard fstat(fd, &st) == 0 else { throw SpecError("cannot stat \(quoted(path)): \(errnoText(errno))", at: .root, file: file) }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw SpecError("\(quoted(path)) is a directory", at: .root, file: file)
+        default: throw SpecError("\(quoted(path)) is not a regular file", at: .root, file: file)
         }
-        // Size the buffer from fstat (configs are small): zero-filling the
-        // whole 16 MiB cap up front would cost milliseconds on every create.
+        if st.st_size > maxConfigSize { throw tooLarge(file) }
+        // Sized from fstat (documents are small); a file growing while it is
+        // read is still cut off at the cap.
         let limit = maxConfigSize + 1
         var bytes = [UInt8](repeating: 0, count: min(limit, max(Int(st.st_size) + 1, 4096)))
         var count = 0
@@ -44,12 +49,12 @@ public enum ConfigLoader {
             let n = bytes.withUnsafeMutableBytes { buf in read(fd, buf.baseAddress! + count, buf.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SpecError("cannot read \(quoted(path)): \(errnoText(errno))", at: .root)
+                throw SpecError("cannot read \(quoted(path)): \(errnoText(errno))", at: .root, file: file)
             }
             if n == 0 { break }
             count += n
         }
-        if count > maxConfigSize { throw tooLarge }
+        if count > maxConfigSize { throw tooLarge(file) }
         bytes.removeSubrange(count...)
         return bytes
     }

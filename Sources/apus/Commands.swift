@@ -1,3 +1,4 @@
+import ApusCLI
 import ApusRuntime
 import ApusSpec
 

@@ -1,3 +1,4 @@
+import ApusCLI
 import ApusRuntime
 
 /// Global flags, as runc 1.1/1.2 has them.

@@ -1,3 +1,4 @@
+import ApusCLI
 import ApusRuntime
 import ApusSpec
 import CApusShim
@@ -59,7 +60,7 @@ enum Handlers {
 
     static func list(_ inv: Invocation) throws -> Int32 {
         let format = inv.flags.string("format") ?? "table"
-        let items = try inv.runtime.list()
+        let items = try inv.runtime.list { id, error in Output.stderr("apus: load container \(id): \(error)\n") }
         if inv.flags.bool("quiet") {
             Output.stdout(items.map { $0.record.id + "\n" }.joined())
             return 0

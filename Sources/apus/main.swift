@@ -1,3 +1,4 @@
+import ApusCLI
 import ApusRuntime
 import ApusSpec
 import CApusShim
@@ -39,6 +40,12 @@ func commandHelp(_ c: Command) -> String {
     var text = "NAME:\n   apus \(c.name) - \(c.summary)\n\nUSAGE:\n   apus \(c.name) [command options] \(c.usage)\n"
     if !c.flags.isEmpty { text += "\nOPTIONS:\n" + ArgParser.helpText(c.flags) + "\n" }
     return text
+}
+
+/// A runtime failure with a specific exit status (exec's 255).
+struct ExitError: Error {
+    let message: String
+    let code: Int32
 }
 
 /// Errors go to stderr as `apus: ...` and, with --log, to the log file in

@@ -69,8 +69,8 @@ final class RuntimePiecesTests: XCTestCase {
         }
         XCTAssertEqual(cleaned, 0)
         XCTAssertThrowsError(try store.open("c1"), "no state.json yet: not visible")
-        // A dead creator (pid 0 never lives): the half-made directory is cleaned and the claim wins.
-        let dead = CreateIntent(creatorPID: 0, creatorStartTime: 1, cgroupPaths: [:])
+        // A dead creator (no pid is above pid_max): the half-made directory is cleaned and the claim wins.
+        let dead = CreateIntent(creatorPID: .max, creatorStartTime: 1, cgroupPaths: [:])
         _ = try store.claim("c2", intent: dead) { _, _ in }
         let again = try store.claim("c2", intent: intent) { stale, staleIntent in
             cleaned += 1
@@ -82,11 +82,12 @@ final class RuntimePiecesTests: XCTestCase {
         try again.remove()
         XCTAssertEqual(try FS.listDirectory(root + "/state"), ["c1"], "no staging directory left")
         var record = ContainerRecord(id: "c1", bundle: "/b", rootfs: "/b/r", created: Timestamp.now(), annotations: nil)
+        record.pid = .max
         record.cgroupPaths = ["memory": "/sys/fs/cgroup/memory/c1"]
         try dir.save(record)
         XCTAssertEqual(try store.ids(), ["c1"])
         XCTAssertEqual(try store.open("c1").load(), record)
-        XCTAssertEqual(record.currentStatus(dir: dir), .stopped, "pid 0 is never alive")
+        XCTAssertEqual(record.currentStatus(dir: dir), .stopped, "no pid above pid_max is alive")
         try dir.remove()
         XCTAssertEqual(try store.ids(), [])
     }

@@ -69,9 +69,24 @@ final class BadInputTests: XCTestCase {
         XCTAssertThrowsError(try ConfigLoader.load(path: path)) {
             XCTAssertEqual("\($0)", "config.json: file is larger than 16 MiB")
         }
-        // An endless stream is cut off at the cap too.
+    }
+
+    /// Only a regular file is read: a device never ends, and a FIFO with no
+    /// writer must not block (it is opened non-blocking to find out).
+    func testOnlyRegularFiles() throws {
         XCTAssertThrowsError(try ConfigLoader.load(path: "/dev/zero")) {
-            XCTAssertEqual("\($0)", "config.json: file is larger than 16 MiB")
+            XCTAssertEqual("\($0)", "config.json: \"/dev/zero\" is not a regular file")
+        }
+        let dir = try temporaryDirectory()
+        let fifo = dir.appendingPathComponent("process.json").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertThrowsError(try ConfigLoader.readDocument(fifo, file: "process.json")) {
+            XCTAssertEqual("\($0)", "process.json: \"\(fifo)\" is not a regular file")
+        }
+        let link = dir.appendingPathComponent("config.json").path
+        XCTAssertEqual(symlink("/dev/null", link), 0)
+        XCTAssertThrowsError(try ConfigLoader.load(path: link)) {
+            XCTAssertEqual("\($0)", "config.json: \"\(link)\" is not a regular file")
         }
     }
 
@@ -100,10 +115,34 @@ final class BadInputTests: XCTestCase {
             ("-1", "-1 is out of range (0...4294967295)"),
             ("123456789012345678901234567890", "123456789012345678901234567890 is out of range (0...4294967295)"),
             ("-0.0", "expected integer, got -0.0"),
+            ("-0", "-0 is out of range (0...4294967295)"), // as Go's decoder: no sign on an unsigned field
+            ("1099511627776", "1099511627776 is out of range (0...4294967295)"), // 2^40
         ]
         for (number, message) in cases {
             let text = withJSON { _ in }.replacingOccurrences(of: #""uid":0"#, with: #""uid":\#(number)"#)
             XCTAssertEqual(loadError(text), "config.json: process.user.uid: \(message)", number)
+        }
+    }
+
+    /// spec-fixtures/hostile/process-*.json: exec's process.json, decoded and
+    /// validated; with a NAME.error beside it, that exact error, else none.
+    /// (state-* and intent-* are ApusRuntimeTests' HostileStateTests.)
+    func testHostileProcessFiles() throws {
+        let dir = fixturesURL.appendingPathComponent("hostile")
+        let cases = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasPrefix("process-") && $0.hasSuffix(".json") }.sorted()
+        XCTAssertGreaterThanOrEqual(cases.count, 4)
+        for name in cases {
+            let json = dir.appendingPathComponent(name)
+            let expected = try? String(contentsOf: json.deletingPathExtension().appendingPathExtension("error"), encoding: .utf8)
+            var actual: String?
+            do {
+                let p = try Process.decode(Array(try Data(contentsOf: json)), file: "process.json")
+                actual = p.validate(file: "process.json").first?.description
+            } catch {
+                actual = "\(error)"
+            }
+            XCTAssertEqual(actual, expected?.trimmingCharacters(in: .newlines), name)
         }
     }
 

@@ -1,4 +1,5 @@
 import ApusSpec
+import CApusShim
 import Glibc
 
 /// Finds the cgroup hierarchies (v1, v2 or the hybrid of both) from
@@ -64,8 +65,14 @@ public enum Cgroups {
     /// Apus's own cgroup holds processes and so cannot delegate controllers.
     public static func paths(cgroupsPath: String?, id: String) throws -> [String: String] {
         let inner = cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? id
-        if inner.split(separator: "/").contains("..") {
-            throw RuntimeError.unsupported(path: "linux.cgroupsPath", reason: "must not contain \"..\"")
+        let parts = inner.split(separator: "/")
+        if parts.contains("..") || parts.contains(".") {
+            throw RuntimeError.unsupported(path: "linux.cgroupsPath", reason: "must not contain \".\" or \"..\"")
+        }
+        // "/" would be every hierarchy's root: removing the container's
+        // cgroup kills what it holds, and that would be every process.
+        if parts.isEmpty {
+            throw RuntimeError.unsupported(path: "linux.cgroupsPath", reason: "must name a cgroup below the hierarchy's root")
         }
         let own = inner.hasPrefix("/") ? [:] : ownPaths()
         let hs = hierarchies()
@@ -141,7 +148,7 @@ public enum Cgroups {
     /// from whichever hierarchy lists them.
     public static func pids(_ paths: [String: String]) -> [Int32] {
         for key in ["pids", "unified", "memory", "freezer", "cpu", "devices"] {
-            guard let dir = paths[key], FS.exists(dir + "/cgroup.procs") else { continue }
+            guard let dir = paths[key], isBelowRoot(dir), FS.exists(dir + "/cgroup.procs") else { continue }
             return subtree(dir).flatMap(procs)
         }
         return []
@@ -154,7 +161,7 @@ public enum Cgroups {
         var busy: String?
         for attempt in 0..<50 {
             busy = nil
-            for (_, dir) in paths where FS.exists(dir) {
+            for (_, dir) in paths where FS.exists(dir) && isBelowRoot(dir) {
                 for sub in subtree(dir) where rmdir(sub) < 0 && errno != ENOENT {
                     busy = busy ?? sub
                 }
@@ -183,6 +190,26 @@ public enum Cgroups {
         ((try? FS.readString(dir + "/cgroup.procs")) ?? "").split(separator: "\n").compactMap { Int32($0) }
     }
 
+    static let cgroupMagic = 0x0027_e0eb, cgroup2Magic = 0x6367_7270
+
+    /// `dir` is a cgroup directory other than a hierarchy's (or our view's)
+    /// root: on a cgroup filesystem, and its parent on the same one. Paths
+    /// come from state.json or intent.json; whatever they say, the
+    /// destructive walks (kill every member, rmdir the subtree) never start
+    /// from a root or from outside cgroupfs.
+    static func isBelowRoot(_ dir: String) -> Bool {
+        let fd = Glibc.open(dir, APUS_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        let parent = openat(fd, "..", APUS_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { return false }
+        defer { Glibc.close(parent) }
+        var st = stat(), pst = stat()
+        let magic = Int(apus_fs_magic(fd))
+        return (magic == cgroupMagic || magic == cgroup2Magic) && fstat(fd, &st) == 0 && fstat(parent, &pst) == 0
+            && st.st_dev == pst.st_dev && Int(apus_fs_magic(parent)) == magic
+    }
+
     public static func isFrozen(paths: [String: String]) -> Bool {
         if let dir = paths["freezer"], let s = try? FS.readString(dir + "/freezer.state") {
             return s.hasPrefix("FROZEN") || s.hasPrefix("FREEZING")
@@ -200,6 +227,9 @@ public enum Cgroups {
         for attempt in 0..<50 {
             var busy = false
             for (_, dir) in paths where FS.exists(dir) {
+                guard isBelowRoot(dir) else {
+                    throw RuntimeError.unsafe(step: "removing cgroup", reason: "\(dir) is not a cgroup below a hierarchy's root")
+                }
                 for sub in subtree(dir) {
                     if rmdir(sub) == 0 || errno == ENOENT { continue }
                     if errno != EBUSY {

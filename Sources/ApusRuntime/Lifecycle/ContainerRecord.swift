@@ -54,6 +54,26 @@ public struct ContainerRecord: JSONCodable, Equatable {
         namespacePaths = try r.optional("namespacePaths") ?? [:]
         hasPoststopHooks = try r.optional("hasPoststopHooks") ?? false
         pidNamespace = try r.optional("pidNamespace")
+        try Self.check(self, path)
+    }
+
+    /// What later commands act on must make sense before they act: a pid
+    /// of 0 or -1 would signal a process group or everything, a relative or
+    /// `..` cgroup path would point outside the cgroup filesystem.
+    static func check(_ r: ContainerRecord, _ path: JSONPath) throws {
+        if r.id.isEmpty { throw SpecError("must not be empty", at: path.key("id")) }
+        if r.pid <= 0 { throw SpecError("\(r.pid) is not a process id", at: path.key("pid")) }
+        try checkPaths(r.cgroupPaths, path.key("cgroupPaths"))
+        try checkPaths(r.namespacePaths, path.key("namespacePaths"))
+    }
+
+    static func checkPaths(_ paths: [String: String], _ path: JSONPath) throws {
+        for (key, value) in paths {
+            let parts = value.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            guard value.hasPrefix("/"), !parts.contains(where: { $0 == "." || $0 == ".." }), !value.utf8.contains(0) else {
+                throw SpecError("must be an absolute path without . or .. components", at: path.key(key))
+            }
+        }
     }
 
     public var json: JSONValue {
@@ -112,6 +132,8 @@ public struct CreateIntent: JSONCodable, Equatable {
         creatorPID = try r.required("creatorPID")
         creatorStartTime = try r.required("creatorStartTime")
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+        if creatorPID <= 0 { throw SpecError("\(creatorPID) is not a process id", at: path.key("creatorPID")) }
+        try ContainerRecord.checkPaths(cgroupPaths, path.key("cgroupPaths"))
     }
 
     public var json: JSONValue {

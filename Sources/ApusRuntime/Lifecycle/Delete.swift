@@ -15,11 +15,7 @@ extension Runtime {
             guard FS.exists(path) else { return }
             let half = try ContainerDir(id: id, path: path)
             if FS.exists(half.statePath) { return try delete(id: id, force: force) }
-            let intent = half.intent()
-            if let intent, intent.creatorAlive {
-                throw RuntimeError.other("container \(id) is still being created (by apus pid \(intent.creatorPID))")
-            }
-            try removeHalfCreated(half, intent)
+            try removeHalfCreated(half)
             return
         }
         let record: ContainerRecord
@@ -28,6 +24,12 @@ extension Runtime {
             record = try dir.load()
         } catch RuntimeError.notFound where force {
             return // deleted by a concurrent delete while we waited for the lock
+        } catch RuntimeError.corruptState(_, let reason) where force {
+            // Unreadable state: what the create's intent names is removed,
+            // as for a create that died half-way (runc cannot delete it at all).
+            log.warning("container \(id): removing it despite its corrupt state: \(reason)")
+            try removeHalfCreated(dir)
+            return
         }
         let status = record.currentStatus(dir: dir)
         switch status {
@@ -64,6 +66,16 @@ extension Runtime {
             }
         }
         try dir.remove()
+    }
+
+    /// `removeHalfCreated` with the directory's own intent, unless the
+    /// apus that wrote it still runs (a create in progress, a foreground run).
+    func removeHalfCreated(_ dir: ContainerDir) throws {
+        let intent = dir.intent()
+        if let intent, intent.creatorAlive {
+            throw RuntimeError.other("container \(dir.id) is still being created (by apus pid \(intent.creatorPID))")
+        }
+        try removeHalfCreated(dir, intent)
     }
 
     /// Removes what a dead create made: every process in its cgroups (the

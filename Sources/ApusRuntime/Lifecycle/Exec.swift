@@ -122,9 +122,8 @@ extension Runtime {
     /// process with the flags applied, as runc builds it.
     func execProcess(spec: Spec, options: ExecOptions) throws -> Process {
         if let file = options.processFile {
-            let bytes = try FS.read(file)
             do {
-                var p = try Process.decodeForExec(bytes, file: file)
+                var p = try Process.decodeForExec(ConfigLoader.readDocument(file, file: file), file: file)
                 if let e = p.validate(file: file).first { throw e }
                 if var e = Support.unsupported(p, at: .root) {
                     e.file = file

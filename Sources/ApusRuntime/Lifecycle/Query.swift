@@ -41,12 +41,20 @@ extension Runtime {
     }
 
     /// `apus list`: containers whose state can be read; a container deleted
-    /// while we look is skipped.
-    public func list() throws -> [Summary] {
+    /// while we look is skipped, one whose state cannot be read is passed to
+    /// `unreadable` (runc warns and lists the others).
+    public func list(unreadable: (String, Error) -> Void = { _, _ in }) throws -> [Summary] {
         var out: [Summary] = []
         for id in try store.ids() {
-            guard let dir = try? store.open(id), let record = try? dir.load() else { continue }
-            out.append(Summary(record: record, status: record.currentStatus(dir: dir)))
+            do {
+                let dir = try store.open(id)
+                let record = try dir.load()
+                out.append(Summary(record: record, status: record.currentStatus(dir: dir)))
+            } catch RuntimeError.notFound {
+                continue
+            } catch {
+                unreadable(id, error)
+            }
         }
         return out
     }

@@ -24,8 +24,10 @@ extension Runtime {
     }
 
     func savedSpec(_ dir: ContainerDir) throws -> Spec {
-        do { return try Spec.decode(try FS.read(dir.configPath), file: dir.configPath) } catch let e as SpecError {
-            throw RuntimeError.other("corrupt container state: \(e)")
+        do {
+            return try Spec.decode(ConfigLoader.readDocument(dir.configPath, file: dir.configPath), file: dir.configPath)
+        } catch let e as SpecError {
+            throw RuntimeError.corruptState(id: dir.id, reason: "\(e)")
         }
     }
 }

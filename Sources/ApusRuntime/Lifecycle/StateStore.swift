@@ -101,7 +101,7 @@ public final class ContainerDir {
 
     /// The intent of the create that made this directory (nil if unreadable).
     public func intent() -> CreateIntent? {
-        guard let bytes = try? FS.readIfExists(intentPath) else { return nil }
+        guard let bytes = try? ConfigLoader.readDocument(intentPath, file: intentPath) else { return nil }
         return try? CreateIntent.decode(bytes, file: intentPath)
     }
 
@@ -122,11 +122,22 @@ public final class ContainerDir {
         lockFD = fd
     }
 
+    /// The container's record; a state.json that cannot be read or is not
+    /// this container's is `RuntimeError.corruptState`.
     public func load() throws -> ContainerRecord {
-        guard let bytes = try FS.readIfExists(statePath) else { throw RuntimeError.notFound(id: id) }
-        do { return try ContainerRecord.decode(bytes, file: statePath) } catch let e as SpecError {
-            throw RuntimeError.other("corrupt container state: \(e)")
+        let record: ContainerRecord
+        do {
+            record = try ContainerRecord.decode(ConfigLoader.readDocument(statePath, file: statePath), file: statePath)
+        } catch let e as SpecError {
+            if !FS.exists(statePath) { throw RuntimeError.notFound(id: id) }
+            throw RuntimeError.corruptState(id: id, reason: "\(e)")
         }
+        if record.id != id {
+            var named = ""
+            JSONWriter.appendQuoted(record.id, to: &named)
+            throw RuntimeError.corruptState(id: id, reason: "\(statePath): id: \(named) is not the directory's name")
+        }
+        return record
     }
 
     public func save(_ record: ContainerRecord) throws {

@@ -12,6 +12,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case invalidID(String, reason: String)
     case notFound(id: String)
     case exists(id: String)
+    /// A state directory whose state.json (or saved config) cannot be used.
+    case corruptState(id: String, reason: String)
     case wrongStatus(id: String, status: ContainerStatus, wanted: String)
     case hook(kind: String, index: Int, path: String, reason: String)
     case bundle(path: String, reason: String)
@@ -36,6 +38,8 @@ public enum RuntimeError: Error, CustomStringConvertible {
             return "container does not exist"
         case .exists(let id):
             return "container with given ID already exists: \(id)"
+        case .corruptState(_, let reason):
+            return "corrupt container state: \(reason)"
         case .wrongStatus(let id, let status, let wanted):
             return "container \(id) is \(status.rawValue), \(wanted)"
         case .hook(let kind, let index, let path, let reason):

@@ -128,7 +128,8 @@ extension JSONInteger {
         guard case .number(let text) = json else {
             throw SpecError("expected integer, got \(json.typeName)", at: path)
         }
-        if let v = Self(text) { self = v; return }
+        // Swift reads "-0" as an unsigned 0; Go's decoder (runc) refuses any sign there.
+        if let v = Self(text), Self.isSigned || text.utf8.first != 0x2d { self = v; return }
         let isIntegral = text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
         if !isIntegral { throw SpecError("expected integer, got \(text)", at: path) }
         throw SpecError("\(text) is out of range (\(Self.min)...\(Self.max))", at: path)
@@ -180,7 +181,7 @@ extension JSONStringEnum {
     public init(json: JSONValue, path: JSONPath) throws {
         let raw = try String(json: json, path: path)
         guard let v = Self(rawValue: raw) else {
-            throw SpecError("unknown \(Self.kind) \"\(raw)\"", at: path)
+            throw SpecError("unknown \(Self.kind) \(quoted(raw))", at: path)
         }
         self = v
     }

@@ -4,21 +4,27 @@
 /// arguments (they are moved in front) unless the command keeps its
 /// arguments raw. After a positional, an unknown `-x` is an argument
 /// (`kill ID -9` passes "-9" on, as in runc).
-struct Flag {
-    let names: [String]
-    let takesValue: Bool
-    let help: String
+public struct Flag {
+    public let names: [String]
+    public let takesValue: Bool
+    public let help: String
 
-    static func bool(_ names: String..., help: String) -> Flag { Flag(names: names, takesValue: false, help: help) }
-    static func value(_ names: String..., help: String) -> Flag { Flag(names: names, takesValue: true, help: help) }
+    public init(names: [String], takesValue: Bool, help: String) {
+        self.names = names
+        self.takesValue = takesValue
+        self.help = help
+    }
 
-    var primary: String { names[0] }
+    public static func bool(_ names: String..., help: String) -> Flag { Flag(names: names, takesValue: false, help: help) }
+    public static func value(_ names: String..., help: String) -> Flag { Flag(names: names, takesValue: true, help: help) }
+
+    public var primary: String { names[0] }
 }
 
-enum ArgCount {
+public enum ArgCount {
     case exactly(Int), atLeast(Int), between(Int, Int)
 
-    func accepts(_ n: Int) -> Bool {
+    public func accepts(_ n: Int) -> Bool {
         switch self {
         case .exactly(let k): return n == k
         case .atLeast(let k): return n >= k
@@ -27,7 +33,7 @@ enum ArgCount {
     }
 
     /// runc's wording for a wrong argument count.
-    func complaint(_ n: Int) -> String {
+    public func complaint(_ n: Int) -> String {
         switch self {
         case .exactly(let k): return "exactly \(k)"
         case .atLeast(let k): return "a minimum of \(k)"
@@ -36,31 +42,32 @@ enum ArgCount {
     }
 }
 
-struct UsageError: Error {
-    let message: String
-    let command: String?
-    var exitCode: Int32 = 1
+public struct UsageError: Error {
+    public let message: String
+    public let command: String?
+    public var exitCode: Int32
     /// First line of the help printed on stdout; default: "Incorrect Usage: <message>".
-    var banner: String? = nil
+    public var banner: String?
     /// A global flag was wrong: the global help follows on stdout.
-    var global = false
+    public var global = false
+
+    public init(message: String, command: String?, exitCode: Int32 = 1, banner: String? = nil) {
+        self.message = message
+        self.command = command
+        self.exitCode = exitCode
+        self.banner = banner
+    }
 }
 
-/// A runtime failure with a specific exit status (exec's 255).
-struct ExitError: Error {
-    let message: String
-    let code: Int32
-}
+public struct ParsedFlags {
+    public var values: [String: [String]] = [:]
 
-struct ParsedFlags {
-    var values: [String: [String]] = [:]
+    public func string(_ name: String) -> String? { values[name]?.last }
+    public func strings(_ name: String) -> [String] { values[name] ?? [] }
+    public func bool(_ name: String) -> Bool { values[name]?.last == "true" }
+    public func has(_ name: String) -> Bool { values[name] != nil }
 
-    func string(_ name: String) -> String? { values[name]?.last }
-    func strings(_ name: String) -> [String] { values[name] ?? [] }
-    func bool(_ name: String) -> Bool { values[name]?.last == "true" }
-    func has(_ name: String) -> Bool { values[name] != nil }
-
-    func int(_ name: String) throws -> Int? {
+    public func int(_ name: String) throws -> Int? {
         guard let s = string(name) else { return nil }
         guard let v = Int(s) else {
             throw UsageError(message: "invalid value \"\(s)\" for flag -\(name): parse error", command: nil)
@@ -69,10 +76,10 @@ struct ParsedFlags {
     }
 }
 
-enum ArgParser {
+public enum ArgParser {
     /// Parses `args` against `flags`. Stops at the first positional when
     /// `reorder` is false (exec's command line belongs to the container).
-    static func parse(_ args: [String], flags: [Flag], reorder: Bool, command: String?) throws -> (ParsedFlags, [String]) {
+    public static func parse(_ args: [String], flags: [Flag], reorder: Bool, command: String?) throws -> (ParsedFlags, [String]) {
         var parsed = ParsedFlags()
         var positionals: [String] = []
         var i = 0
@@ -116,7 +123,7 @@ enum ArgParser {
         return (parsed, positionals)
     }
 
-    static func helpText(_ flags: [Flag]) -> String {
+    public static func helpText(_ flags: [Flag]) -> String {
         let rows = flags.map { f -> (String, String) in
             let names = f.names.map { ($0.count == 1 ? "-" : "--") + $0 + (f.takesValue ? " value" : "") }
             return (names.joined(separator: ", "), f.help)
