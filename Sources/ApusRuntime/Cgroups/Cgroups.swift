@@ -47,7 +47,13 @@ public enum Cgroups {
 
     /// This process's cgroup in each hierarchy, from /proc/self/cgroup.
     static func ownPaths() -> [String: String] {
-        guard let text = try? FS.readString("/proc/self/cgroup") else { return [:] }
+        membership((try? FS.readString("/proc/self/cgroup")) ?? "")
+    }
+
+    /// A /proc/PID/cgroup text as hierarchy key → cgroup path (as the
+    /// reader's cgroup namespace shows it): "4:memory:/a" → "memory": "/a",
+    /// "0::/a" → "unified": "/a".
+    static func membership(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)

@@ -2,9 +2,14 @@ import Glibc
 
 /// One line of /proc/self/mountinfo (proc(5)): the only parser of it.
 public struct MountEntry: Equatable {
+    /// The filesystem's device ("254:0"): two mounts with the same one show
+    /// the same filesystem (a bind mount shows its source's).
+    public var majorMinor: String
     /// The root of the mount within its filesystem (a bind's subdirectory).
     public var root: String
     public var mountPoint: String
+    /// Per-mount options ("ro", "nosuid", ...), as opposed to the superblock's.
+    public var options: [String]
     /// "shared:N", "master:N", ... (empty for a private mount).
     public var optionalFields: [String]
     public var fsType: String
@@ -12,6 +17,9 @@ public struct MountEntry: Equatable {
     public var superOptions: [String]
 
     public var isShared: Bool { optionalFields.contains { $0.hasPrefix("shared:") } }
+
+    /// Neither the mount nor its filesystem is read-only.
+    public var isWritable: Bool { !options.contains("ro") && !superOptions.contains("ro") }
 
     /// Entries in mount order; malformed lines are skipped.
     public static func parse(_ text: String) -> [MountEntry] {
@@ -22,7 +30,8 @@ public struct MountEntry: Equatable {
             let pre = halves[0].split(separator: " ")
             let post = halves[1].split(separator: " ")
             guard pre.count >= 6, post.count >= 3 else { continue }
-            out.append(MountEntry(root: unescape(String(pre[3])), mountPoint: unescape(String(pre[4])),
+            out.append(MountEntry(majorMinor: String(pre[2]), root: unescape(String(pre[3])),
+                                  mountPoint: unescape(String(pre[4])), options: pre[5].split(separator: ",").map(String.init),
                                   optionalFields: pre[6...].map(String.init), fsType: String(post[0]),
                                   source: unescape(String(post[1])),
                                   superOptions: post[2].split(separator: ",").map(String.init)))
