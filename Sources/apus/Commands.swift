@@ -43,6 +43,11 @@ let criuFlags: [Flag] = [
 ]
 
 let commands: [Command] = [
+    Command(name: "check", usage: "", summary: "check a bundle without creating anything: every config error, and what the container would not isolate",
+            flags: [.value("bundle", "b", help: "path to the root of the bundle directory, defaults to the current directory"),
+                    .value("format", "f", help: "select one of: text or json (default: \"text\")"),
+                    .bool("strict", help: "exit with status 1 on any risk as well as on an error")],
+            args: .exactly(0), run: Handlers.check),
     Command(name: "checkpoint", usage: "<container-id>", summary: "checkpoint a running container",
             flags: criuFlags + [
                 .value("parent-path", help: "path for previous criu image files in pre-dump"),
