@@ -129,7 +129,7 @@ public enum Check {
         // The last mount over the path decides what create will see there.
         let over = mounts.last { m in
             let d = m.destination.hasPrefix("/") ? m.destination : "/" + m.destination
-            return full == d || full.hasPrefix(d.hasSuffix("/") ? d : d + "/")
+            return !m.destination.isEmpty && (full == d || full.hasPrefix(d.hasSuffix("/") ? d : d + "/"))
         }
         if let over {
             guard let source = ConfigMount.hostSource(over, bundle: bundle) else { return .executable } // made at create: unknown now
