@@ -83,6 +83,8 @@ let commands: [Command] = [
                 .bool("ignore-paused", help: "allow exec in a paused container"),
             ], args: .atLeast(1), reorder: false, run: Handlers.exec),
     Command(name: "features", usage: "", summary: "show the enabled features", args: .exactly(0), run: Handlers.features),
+    Command(name: "inspect", usage: "<container-id>", summary: "show what a container really isolates, read from the kernel, and its risks",
+            flags: [.value("format", "f", help: "select one of: table or json (default: \"table\")")], run: Handlers.inspect),
     Command(name: "kill", usage: "<container-id> [signal]", summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
             flags: [.bool("all", "a", help: "send the specified signal to all processes inside the container")],
             args: .between(1, 2), run: Handlers.kill),

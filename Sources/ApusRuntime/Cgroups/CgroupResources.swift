@@ -24,18 +24,12 @@ enum CgroupResources {
         if let cpu = r?.cpu { try applyCPU(cpu, paths: paths) }
     }
 
-    /// The v1 directory of the hierarchy holding `controller` (keys can be
-    /// "cpu", "cpu,cpuacct", ...).
-    private static func v1Dir(_ paths: [String: String], _ controller: String) -> String? {
-        paths.first { $0.key.split(separator: ",").contains(Substring(controller)) }?.value
-    }
-
     private static func unsupported(_ path: String, _ reason: String) -> RuntimeError {
         RuntimeError.unsupported(path: "linux.resources." + path, reason: reason)
     }
 
     private static func applyMemory(_ m: MemoryResources, paths: [String: String]) throws {
-        if let dir = v1Dir(paths, "memory") {
+        if let dir = Cgroups.v1Dir(paths, "memory") {
             // A new cgroup is unlimited: the limit goes first, then memsw (which must be >= it).
             if let limit = m.limit { try FS.write(dir + "/memory.limit_in_bytes", String(limit)) }
             if let swap = m.swap {
@@ -64,7 +58,7 @@ enum CgroupResources {
 
     private static func applyCPU(_ c: CPUResources, paths: [String: String]) throws {
         if c.cpus != nil || c.mems != nil {
-            let dir = try v1Dir(paths, "cpuset") ?? v2Dir(paths, controller: "cpuset")
+            let dir = try Cgroups.v1Dir(paths, "cpuset") ?? v2Dir(paths, controller: "cpuset")
             guard let dir else { throw unsupported("cpu.cpus", "no cpuset cgroup controller on this host") }
             if let cpus = c.cpus, !cpus.isEmpty { try FS.write(dir + "/cpuset.cpus", cpus) }
             if let mems = c.mems, !mems.isEmpty { try FS.write(dir + "/cpuset.mems", mems) }
@@ -72,7 +66,7 @@ enum CgroupResources {
         let wantsCPU = c.shares != nil || c.quota != nil || c.period != nil || c.burst != nil
             || c.realtimeRuntime != nil || c.realtimePeriod != nil || c.idle != nil
         guard wantsCPU else { return }
-        if let dir = v1Dir(paths, "cpu") {
+        if let dir = Cgroups.v1Dir(paths, "cpu") {
             if c.idle != nil { throw unsupported("cpu.idle", "needs cgroup v2") }
             if let shares = c.shares, shares > 0 { try FS.write(dir + "/cpu.shares", String(shares)) }
             // The period first: the kernel checks the quota against it.

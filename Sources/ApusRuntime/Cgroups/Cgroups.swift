@@ -85,6 +85,24 @@ public enum Cgroups {
         return out
     }
 
+    /// The v1 directory of the hierarchy holding `controller` (keys can be
+    /// "cpu", "cpu,cpuacct", ...).
+    static func v1Dir(_ paths: [String: String], _ controller: String) -> String? {
+        paths.first { $0.key.split(separator: ",").contains(Substring(controller)) }?.value
+    }
+
+    /// A process's cgroup directory in each hierarchy, from its
+    /// /proc/PID/cgroup text (read in our cgroup namespace).
+    static func directories(membership text: String, hierarchies: [Hierarchy]) -> [String: String] {
+        let member = membership(text)
+        var out: [String: String] = [:]
+        for h in hierarchies {
+            guard let path = member[h.key] else { continue }
+            out[h.key] = FS.join(h.mountPoint, visible(path, under: h.root))
+        }
+        return out
+    }
+
     /// A cgroup path as seen below a mount whose root is `root`.
     static func visible(_ path: String, under root: String) -> String {
         if root == "/" { return path }
