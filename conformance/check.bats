@@ -5,6 +5,7 @@
 # such command.
 
 load helpers
+load isolation
 
 setup() {
 	skip_unless_apus "runc has no check command"
@@ -16,31 +17,9 @@ check_json() {
 	runtime check --bundle "$BUNDLE" --format json "$@"
 }
 
-# risk_ids: the ids of the risks in $output (check or inspect JSON), one a line.
-risk_ids() {
-	jq -r '.risks[].id' <<<"$output"
-}
-
-# assert_rule ID TRIGGER-FILTER QUIET-FILTER: the config changed by
-# TRIGGER-FILTER shows risk ID, the one changed by QUIET-FILTER does not.
+# assert_rule ID TRIGGER-FILTER QUIET-FILTER: see assert_rule_with.
 assert_rule() {
-	local id=$1 trigger=$2 quiet=$3
-	cp "$BUNDLE/config.json" "$TESTDIR/config.orig"
-	update_config "$trigger"
-	check_json
-	if ! risk_ids | grep -qx -- "$id"; then
-		echo "risk $id not found after: $trigger" >&2
-		echo "$output" >&2
-		return 1
-	fi
-	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
-	update_config "$quiet"
-	check_json
-	if risk_ids | grep -qx -- "$id"; then
-		echo "risk $id found after: $quiet" >&2
-		echo "$output" >&2
-		return 1
-	fi
+	assert_rule_with check_json "$@"
 }
 
 @test "check: the default spec gives only the expected low/medium findings, exit 0 (1 with --strict)" {
@@ -163,6 +142,23 @@ assert_rule() {
 
 # --- one test per rule ---------------------------------------------------------
 
+@test "check: a capability the caller of apus does not hold cannot be granted (create would fail in capset)" {
+	local names mask bit missing=""
+	names=($("$RUNTIME" features </dev/null | jq -r '.linux.capabilities[]'))
+	mask=$((16#$(awk '/^CapBnd:/ { print $2 }' /proc/$$/status)))
+	for ((bit = 0; bit < ${#names[@]}; bit++)); do
+		((mask >> bit & 1)) || { missing=${names[$bit]}; break; }
+	done
+	[ -n "$missing" ] || skip "this shell holds every capability: nothing that cannot be granted"
+	update_config --arg c "$missing" '.process.capabilities.effective += [$c]'
+	check_json
+	assert_status 1
+	assert_equal "$(jq -r '.errors[0].path' <<<"$output")" "process.capabilities.effective[3]"
+	create_container "$(unique_id)"
+	assert_status 1
+	assert_output_contains "capset"
+}
+
 @test "check rule privileged" {
 	local all
 	all=$("$RUNTIME" features </dev/null | jq -c '.linux.capabilities')
@@ -252,7 +248,6 @@ assert_rule() {
 	assert_rule writable-host-mount \
 		".mounts += [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$TESTDIR/data\", \"options\": [\"rbind\"]}]" \
 		".mounts += [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$TESTDIR/data\", \"options\": [\"rbind\", \"ro\"]}]"
-	cp "$TESTDIR/config.orig" "$BUNDLE/config.json"
 	update_config ".mounts += [{\"destination\": \"/data\", \"source\": \"$TESTDIR/data\", \"options\": [\"bind\"]}]"
 	check_json
 	assert_equal "$(jq -r '.risks[] | select(.id == "writable-host-mount") | .severity' <<<"$output")" medium

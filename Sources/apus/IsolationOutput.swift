@@ -62,7 +62,7 @@ extension IsolationOutput {
         block("CGROUP", cgroupRows(r))
         let width = min(30, (r.mounts.map { $0.entry.mountPoint.count }.max() ?? 0) + 2)
         let typeWidth = (r.mounts.map { $0.entry.fsType.count }.max() ?? 0) + 2
-        block("MOUNTS", r.mounts.map { m in
+        block("MOUNTS", r.mounts.filter { !$0.hidden }.map { m in
             pad(m.entry.mountPoint, width) + pad(m.entry.fsType, typeWidth) + (m.entry.isWritable ? "rw" : "ro")
                 + (m.hostSource.map { $0 == "/dev/null" ? "  masked" : "  from \($0)" } ?? "")
         })

@@ -67,6 +67,21 @@ final class KernelViewTests: XCTestCase {
         XCTAssertEqual(container[3].majorMinor, "0:32")
     }
 
+    func testMountsHiddenByLaterOnes() {
+        // An rbind of /sys brings the host's cgroup mounts; the config's own
+        // tmpfs on /sys/fs/cgroup then covers them (and only them).
+        let table = MountEntry.parse("""
+        1 0 254:0 /r / rw - ext4 /dev/vda rw
+        2 1 0:22 / /sys ro - sysfs sysfs rw
+        3 2 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+        4 3 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+        5 3 0:40 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+        6 5 0:32 /c1 /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory
+        7 1 0:51 / /proc rw - proc proc rw
+        """)
+        XCTAssertEqual(MountEntry.hidden(table), [false, false, true, true, false, false, false])
+    }
+
     func testCgroupLimitsV1AndV2() {
         let v1Files = [
             "/m/memory.limit_in_bytes": "9223372036854771712", "/p/pids.max": "100",
@@ -113,7 +128,7 @@ final class KernelViewTests: XCTestCase {
         var st = KernelView.Status()
         st.noNewPrivileges = true
         st.capabilities[.effective] = 1 << 21
-        let facts = IsolationFacts(kernel: r, status: st, lastCap: 40)
+        let facts = IsolationFacts(kernel: r, status: st, hostCapabilities: Set(Capability.allCases))
         XCTAssertEqual(Risks.evaluate(facts).map { "\($0.id) \($0.path)" }, [
             "cap-sys-admin capabilities.effective",
             "host-namespace-net namespaces[1]",

@@ -75,7 +75,7 @@ public enum Check {
         out += CgroupResources.problems(spec.linux?.resources, hierarchies: Cgroups.hierarchies())
         do { _ = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: "check") } catch let e as RuntimeError { out.append(e) } catch {}
         var problems = out.map(problem)
-        problems += unknownCapabilities(spec.process?.capabilities, lastCap: host.lastCap)
+        problems += capabilityProblems(spec.process?.capabilities, host: host)
         for (i, m) in (spec.mounts ?? []).enumerated() {
             guard let source = ConfigMount.hostSource(m, bundle: bundle), host.kind(source) == nil else { continue }
             problems.append(.init(path: "mounts[\(i)].source", message: "bind source \(quoted(source)) does not exist"))
@@ -92,15 +92,23 @@ public enum Check {
         }
     }
 
-    /// Capabilities this kernel does not have: capset(2) would drop them silently.
-    static func unknownCapabilities(_ caps: LinuxCapabilities?, lastCap: Int32) -> [CheckReport.Problem] {
-        let sets: [(String, [Capability]?)] = [("bounding", caps?.bounding), ("effective", caps?.effective),
-                                               ("inheritable", caps?.inheritable), ("permitted", caps?.permitted),
-                                               ("ambient", caps?.ambient)]
-        return sets.flatMap { name, list in
-            (list ?? []).enumerated().filter { $0.element.number > lastCap }.map { i, cap in
-                CheckReport.Problem(path: "process.capabilities.\(name)[\(i)]",
-                                    message: "\(cap.rawValue) is not known to this kernel (its last capability is \(lastCap))")
+    /// Capabilities this kernel does not have (capset(2) would drop them
+    /// silently), and capabilities of the effective, permitted and
+    /// inheritable sets that the caller cannot grant (capset fails).
+    static func capabilityProblems(_ caps: LinuxCapabilities?, host: HostProbe) -> [CheckReport.Problem] {
+        let sets: [(String, [Capability]?, Bool)] = [("bounding", caps?.bounding, false), ("effective", caps?.effective, true),
+                                                     ("inheritable", caps?.inheritable, true), ("permitted", caps?.permitted, true),
+                                                     ("ambient", caps?.ambient, false)]
+        return sets.flatMap { name, list, granted in
+            (list ?? []).enumerated().compactMap { i, cap -> CheckReport.Problem? in
+                let at = "process.capabilities.\(name)[\(i)]"
+                if cap.number > host.lastCap {
+                    return .init(path: at, message: "\(cap.rawValue) is not known to this kernel (its last capability is \(host.lastCap))")
+                }
+                if granted && !host.capabilities.contains(cap) {
+                    return .init(path: at, message: "\(cap.rawValue) cannot be granted: the caller of apus does not have it in its bounding set")
+                }
+                return nil
             }
         }
     }

@@ -9,13 +9,15 @@ struct HostProbe {
 
     /// The highest capability number of this kernel.
     var lastCap: Int32
+    /// The capabilities the host can grant (the caller's bounding set).
+    var capabilities: Set<Capability>
     /// The namespace file at a path is the caller's own of that type.
     var isHostNamespace: (String, NamespaceType) -> Bool
     /// What is at a host path (following symlinks), nil if nothing.
     var kind: (String) -> FileKind?
 
     static var live: HostProbe {
-        HostProbe(lastCap: (try? Capabilities.lastCap()) ?? Capability.last,
+        HostProbe(lastCap: (try? Capabilities.lastCap()) ?? Capability.last, capabilities: Capabilities.bounding(),
                   isHostNamespace: { NamespaceFile.isSame($0, "/proc/self/ns/\($1.procName)") },
                   kind: fileKind)
     }
@@ -54,7 +56,7 @@ extension IsolationFacts {
             capabilities[set] = Set(list ?? [])
             capabilitySetPaths[set] = "process.capabilities.\(set.rawValue)"
         }
-        lastCap = host.lastCap
+        hostCapabilities = host.capabilities
         noNewPrivileges = Seen(process?.noNewPrivileges == true, at: "process.noNewPrivileges")
         seccomp = Seen(linux?.seccomp == nil ? .disabled : .filter, at: "linux.seccomp")
         for type in NamespaceType.allCases {

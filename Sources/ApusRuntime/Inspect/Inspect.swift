@@ -19,6 +19,8 @@ public struct InspectReport {
         public var entry: MountEntry
         /// For a mount of a filesystem the host has mounted (a bind): where it is on the host.
         public var hostSource: String?
+        /// Covered by a later mount: still in the table, out of reach.
+        public var hidden = false
     }
 
     public var id: String
@@ -95,6 +97,7 @@ public struct InspectReport {
             o.set("options", m.entry.options)
             o.set("writable", m.entry.isWritable)
             o.set("hostSource", m.hostSource)
+            o.set("hidden", m.hidden ? true : nil)
             return o.json
         })
         b.set("devices", devices.map { d -> JSONValue in
@@ -180,23 +183,26 @@ extension InspectReport {
         cgroupPaths = Cgroups.directories(membership: membership, hierarchies: hierarchies)
         limits = CgroupLimits.read(cgroupPaths)
         let host = MountEntry.current()
-        mounts = MountEntry.parse(try view.read("mountinfo")).map { MountPoint(entry: $0, hostSource: KernelView.hostPath(of: $0, in: host)) }
+        let table = MountEntry.parse(try view.read("mountinfo"))
+        mounts = zip(table, MountEntry.hidden(table)).map { m, hidden in
+            MountPoint(entry: m, hostSource: KernelView.hostPath(of: m, in: host), hidden: hidden)
+        }
         devices = view.deviceNodes()
-        risks = Risks.evaluate(IsolationFacts(kernel: self, status: st, lastCap: (try? Capabilities.lastCap()) ?? Capability.last))
+        risks = Risks.evaluate(IsolationFacts(kernel: self, status: st, hostCapabilities: Capabilities.bounding()))
     }
 }
 
 extension IsolationFacts {
     /// The facts as the kernel shows them (`apus inspect`); paths point into
     /// the inspect document.
-    init(kernel r: InspectReport, status st: KernelView.Status, lastCap: Int32) {
+    init(kernel r: InspectReport, status st: KernelView.Status, hostCapabilities: Set<Capability>) {
         self.init()
         capabilitiesPath = "capabilities"
         for set in CapabilitySet.allCases {
             capabilities[set] = KernelView.capabilities(st.capabilities[set] ?? 0)
             capabilitySetPaths[set] = "capabilities.\(set.rawValue)"
         }
-        self.lastCap = lastCap
+        self.hostCapabilities = hostCapabilities
         noNewPrivileges = Seen(st.noNewPrivileges, at: "noNewPrivileges")
         seccomp = Seen(r.seccompMode, at: "seccomp")
         for (i, ns) in r.namespaces.enumerated() where ns.sharedWithHost { hostNamespaces[ns.type] = "namespaces[\(i)]" }
@@ -215,7 +221,7 @@ extension IsolationFacts {
 
     private mutating func addMounts(_ mounts: [InspectReport.MountPoint]) {
         var hasProc = false, hasSysfs = false
-        for (i, m) in mounts.enumerated() {
+        for (i, m) in mounts.enumerated() where !m.hidden {
             let e = m.entry
             let at = "mounts[\(i)]"
             if e.mountPoint == "/" { readonlyRootfs = Seen(!e.isWritable, at: at); continue }
@@ -238,7 +244,7 @@ extension IsolationFacts {
             writableProcSys = Seen(mounts[i].entry.isWritable, at: "mounts[\(i)]")
         }
         let unmasked = Spec.defaultMaskedPaths.filter { p in
-            (p.hasPrefix("/proc/") ? hasProc : hasSysfs) && FS.exists(p) && !mounts.contains { $0.entry.mountPoint == p }
+            (p.hasPrefix("/proc/") ? hasProc : hasSysfs) && FS.exists(p) && !mounts.contains { !$0.hidden && $0.entry.mountPoint == p }
         }
         unmaskedPaths = Seen(unmasked, at: "mounts")
     }
@@ -247,7 +253,7 @@ extension IsolationFacts {
     /// last mounted of equals.
     static func covering(_ path: String, _ mounts: [InspectReport.MountPoint]) -> Int? {
         var best: Int?
-        for (i, m) in mounts.enumerated() {
+        for (i, m) in mounts.enumerated() where !m.hidden {
             let p = m.entry.mountPoint
             guard p == "/" || p == path || path.hasPrefix(p + "/") else { continue }
             if best == nil || p.count >= mounts[best!].entry.mountPoint.count { best = i }

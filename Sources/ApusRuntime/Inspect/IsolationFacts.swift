@@ -47,8 +47,8 @@ public struct IsolationFacts {
     /// Where the capabilities were seen, as a whole and set by set.
     public var capabilitiesPath = ""
     public var capabilitySetPaths: [CapabilitySet: String] = [:]
-    /// The highest capability number this kernel has.
-    public var lastCap: Int32 = Capability.last
+    /// Every capability the host can grant: the caller's bounding set.
+    public var hostCapabilities = Set(Capability.allCases)
     public var noNewPrivileges = Seen(true, at: "")
     public var seccomp = Seen(SeccompMode.filter, at: "")
     /// Namespace types shared with the host (the caller of apus), each with
@@ -81,9 +81,9 @@ public struct IsolationFacts {
         return order.first { capabilities[$0]?.contains(cap) == true }
     }
 
-    /// Every capability this kernel has (as far as Apus knows them) can be reached.
+    /// Every capability the host can grant can be reached.
     var hasAllCapabilities: Bool {
-        (0...min(lastCap, Capability.last)).allSatisfy { n in Capability(number: n).map { reach($0) != nil } ?? false }
+        !hostCapabilities.isEmpty && hostCapabilities.allSatisfy { reach($0) != nil }
     }
 
     func path(of set: CapabilitySet) -> String { capabilitySetPaths[set] ?? capabilitiesPath }

@@ -39,6 +39,19 @@ public struct MountEntry: Equatable {
         return out
     }
 
+    /// For each mount of a table (in mountinfo order, which is the order
+    /// they were made), whether a later mount on its mount point or on a
+    /// directory above it hides it from every path lookup.
+    public static func hidden(_ mounts: [MountEntry]) -> [Bool] {
+        mounts.indices.map { i in
+            let p = mounts[i].mountPoint
+            return mounts[(i + 1)...].contains { later in
+                let q = later.mountPoint
+                return q == p || q == "/" || p.hasPrefix(q + "/")
+            }
+        }
+    }
+
     /// This process's mounts (empty if /proc cannot be read).
     public static func current() -> [MountEntry] {
         parse((try? FS.readString("/proc/self/mountinfo")) ?? "")
