@@ -34,20 +34,10 @@ inspect_running() {
 	assert_status 0
 }
 
-# cap_names MASK: the capability names of a hex mask (as in /proc/PID/status), comma-separated.
-cap_names() {
-	local names mask bit out=""
-	names=($("$RUNTIME" features </dev/null | jq -r '.linux.capabilities[]'))
-	mask=$((16#$1))
-	for ((bit = 0; bit < ${#names[@]}; bit++)); do
-		((mask >> bit & 1)) && out+="${out:+,}${names[$bit]}"
-	done
-	echo "$out"
-}
-
-# assert_rule ID TRIGGER-FILTER QUIET-FILTER: see assert_rule_with.
+# assert_rule ID: the shared rule test (rule_case) with this suite's judge.
 assert_rule() {
-	assert_rule_with inspect_running "$@"
+	rule_case "$1" || return 1
+	assert_rule_with inspect_running "$1" "$TRIGGER" "$QUIET"
 }
 
 # Every namespace of its own but the network one: user (mapped), cgroup and
@@ -195,121 +185,49 @@ only_host_net='.linux.namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "
 	assert_output_contains "invalid format option"
 }
 
-# --- one test per rule ---------------------------------------------------------
+# --- one test per rule (configs: rule_case in isolation.bash) --------------
 
-@test "inspect rule privileged (every capability this host can grant)" {
-	local all
-	all=$(cap_names "$(awk '/^CapBnd:/ { print $2 }' /proc/$$/status)" | jq -Rc 'split(",")')
-	assert_rule privileged ".process.capabilities = {\"bounding\": $all, \"effective\": $all, \"permitted\": $all}" \
-		".process.capabilities = {\"bounding\": $all | .[1:], \"effective\": $all | .[1:], \"permitted\": $all | .[1:]}"
+@test "inspect rule privileged" { assert_rule privileged; }
+@test "inspect rule cap-sys-admin" { assert_rule cap-sys-admin; }
+@test "inspect rule cap-sys-module" { assert_rule cap-sys-module; }
+@test "inspect rule cap-sys-ptrace" { assert_rule cap-sys-ptrace; }
+@test "inspect rule cap-net-admin" { assert_rule cap-net-admin; }
+@test "inspect rule cap-dac-read-search" { assert_rule cap-dac-read-search; }
+@test "inspect rule host-namespace-pid" { assert_rule host-namespace-pid; }
+@test "inspect rule host-namespace-net" { assert_rule host-namespace-net; }
+@test "inspect rule host-namespace-ipc" { assert_rule host-namespace-ipc; }
+@test "inspect rule host-namespace-uts" { assert_rule host-namespace-uts; }
+@test "inspect rule host-namespace-mnt" { assert_rule host-namespace-mnt; }
+@test "inspect rule host-namespace-cgroup" { assert_rule host-namespace-cgroup; }
+@test "inspect rule no-user-namespace" { assert_rule no-user-namespace; }
+@test "inspect rule new-privileges-allowed" { assert_rule new-privileges-allowed; }
+@test "inspect rule no-seccomp" { assert_rule no-seccomp; }
+@test "inspect rule no-memory-limit" { assert_rule no-memory-limit; }
+@test "inspect rule no-pids-limit" { assert_rule no-pids-limit; }
+@test "inspect rule writable-host-mount" { assert_rule writable-host-mount; }
+@test "inspect rule proc-sys-writable" { assert_rule proc-sys-writable; }
+@test "inspect rule sysfs-writable" { assert_rule sysfs-writable; }
+@test "inspect rule unmasked-proc" {
+	standard_masks_exist || skip "none of the standard masked paths exists on this host"
+	assert_rule unmasked-proc
 }
+@test "inspect rule host-device" { assert_rule host-device; }
+@test "inspect rule readonly-rootfs-off" { assert_rule readonly-rootfs-off; }
 
-@test "inspect rule cap-sys-admin (in the bounding set it counts only without no_new_privs)" {
-	assert_rule cap-sys-admin '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.noNewPrivileges = false' \
-		'.process.capabilities.bounding += ["CAP_SYS_ADMIN"] | .process.noNewPrivileges = true'
-}
+# --- what only the kernel shows ------------------------------------------------
 
-@test "inspect rule cap-sys-module" {
-	assert_rule cap-sys-module '.process.capabilities[] += ["CAP_SYS_MODULE"]' '.'
-}
-
-@test "inspect rule cap-sys-ptrace" {
-	assert_rule cap-sys-ptrace '.process.capabilities[] += ["CAP_SYS_PTRACE"]' '.'
-}
-
-@test "inspect rule cap-net-admin" {
-	assert_rule cap-net-admin '.process.capabilities[] += ["CAP_NET_ADMIN"]' '.'
-}
-
-@test "inspect rule cap-dac-read-search" {
-	assert_rule cap-dac-read-search '.process.capabilities[] += ["CAP_DAC_READ_SEARCH"]' '.'
-}
-
-@test "inspect rule host-namespace-pid" {
-	assert_rule host-namespace-pid '.linux.namespaces |= map(select(.type != "pid"))' '.'
-}
-
-@test "inspect rule host-namespace-net" {
-	assert_rule host-namespace-net '.linux.namespaces |= map(select(.type != "network"))' '.'
-}
-
-@test "inspect rule host-namespace-ipc" {
-	assert_rule host-namespace-ipc '.linux.namespaces |= map(select(.type != "ipc"))' '.'
-}
-
-@test "inspect rule host-namespace-uts" {
-	assert_rule host-namespace-uts '.linux.namespaces |= map(select(.type != "uts")) | del(.hostname)' '.'
-}
-
-@test "inspect rule host-namespace-mnt" {
-	assert_rule host-namespace-mnt \
-		'.linux.namespaces |= map(select(.type != "mount")) | .mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = []' '.'
-}
-
-@test "inspect rule host-namespace-cgroup" {
-	assert_rule host-namespace-cgroup '.' '.linux.namespaces += [{"type": "cgroup"}]'
-}
-
-@test "inspect rule no-user-namespace" {
-	assert_rule no-user-namespace '.' \
-		'.linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
-}
-
-@test "inspect rule new-privileges-allowed" {
-	assert_rule new-privileges-allowed '.process.noNewPrivileges = false' '.'
-}
-
-@test "inspect rule no-seccomp (a running container shows its filter)" {
-	assert_rule no-seccomp '.' \
-		'.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kexec_load"], "action": "SCMP_ACT_ERRNO"}]}'
+@test "inspect: a running container shows its seccomp filter" {
 	update_config '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kexec_load"], "action": "SCMP_ACT_ERRNO"}]}'
 	inspect_running
 	assert_equal "$(jq -r '.seccomp.mode' <<<"$output")" filter
 	[ "$(jq '.seccomp.filters' <<<"$output")" -ge 1 ]
 }
 
-@test "inspect rule no-memory-limit" {
-	assert_rule no-memory-limit '.' '.linux.resources.memory = {"limit": 67108864}'
-}
-
-@test "inspect rule no-pids-limit" {
-	assert_rule no-pids-limit '.' '.linux.resources.pids = {"limit": 100}'
-}
-
-@test "inspect rule writable-host-mount (and the mount's host source)" {
+@test "inspect: a bind mount shows its host source and whether it is writable" {
 	mkdir "$TESTDIR/data"
-	assert_rule writable-host-mount \
-		".mounts += [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$TESTDIR/data\", \"options\": [\"rbind\"]}]" \
-		".mounts += [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$TESTDIR/data\", \"options\": [\"rbind\", \"ro\"]}]"
 	update_config ".mounts += [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$TESTDIR/data\", \"options\": [\"rbind\"]}]"
 	inspect_running
 	assert_equal "$(jq -c '.mounts[] | select(.destination == "/data") | [.hostSource, .writable]' <<<"$output")" "[\"$TESTDIR/data\",true]"
 	assert_equal "$(jq -r '.risks[] | select(.id == "writable-host-mount") | .message' <<<"$output")" \
 		"the host path $TESTDIR/data is mounted writable at /data"
-}
-
-@test "inspect rule proc-sys-writable" {
-	assert_rule proc-sys-writable '.linux.readonlyPaths -= ["/proc/sys"]' '.'
-}
-
-@test "inspect rule sysfs-writable" {
-	assert_rule sysfs-writable '.mounts |= map(if .type == "sysfs" then .options -= ["ro"] else . end)' '.'
-}
-
-@test "inspect rule unmasked-proc" {
-	local p present=""
-	for p in $(jq -r '.linux.maskedPaths[]' "$BUNDLE/config.json"); do [ -e "$p" ] && present=1; done
-	[ -n "$present" ] || skip "none of the standard masked paths exists on this host"
-	assert_rule unmasked-proc '.linux.maskedPaths = []' '.'
-}
-
-@test "inspect rule host-device" {
-	assert_rule host-device '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]' \
-		'.linux.devices = [{"path": "/dev/zero", "type": "c", "major": 1, "minor": 5}]'
-}
-
-@test "inspect rule readonly-rootfs-off" {
-	assert_rule readonly-rootfs-off '.root.readonly = false' '.root.readonly = true'
 }
