@@ -60,14 +60,40 @@ extension IsolationOutput {
         block("SECURITY", ["no_new_privs \(r.noNewPrivileges ? "on" : "off")  seccomp \(r.seccompMode.rawValue)"
             + (r.seccompFilters > 0 ? " (\(r.seccompFilters) filters)" : "") + "  \(lsm)"])
         block("CGROUP", cgroupRows(r))
-        let width = min(30, (r.mounts.map { $0.entry.mountPoint.count }.max() ?? 0) + 2)
-        let typeWidth = (r.mounts.map { $0.entry.fsType.count }.max() ?? 0) + 2
-        block("MOUNTS", r.mounts.filter { !$0.hidden }.map { m in
-            pad(m.entry.mountPoint, width) + pad(m.entry.fsType, typeWidth) + (m.entry.isWritable ? "rw" : "ro")
-                + (m.hostSource.map { $0 == "/dev/null" ? "  masked" : "  from \($0)" } ?? "")
-        })
+        block("MOUNTS", mountRows(r))
         block("DEVICES", [r.devices.map { $0.path }.joined(separator: " ")].filter { !$0.isEmpty })
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Destination, type, rw/ro and where a host filesystem comes from; the
+    /// run of binds of the container's own cgroups (one per v1 hierarchy)
+    /// folded into one row.
+    private static func mountRows(_ r: InspectReport) -> [String] {
+        let visible = r.mounts.filter { !$0.hidden }
+        let own = Set(r.cgroupPaths.values)
+        let width = min(30, (visible.map { $0.entry.mountPoint.count }.max() ?? 0) + 2)
+        let typeWidth = (visible.map { $0.entry.fsType.count }.max() ?? 0) + 2
+        func row(_ at: String, _ type: String, _ writable: Bool, _ note: String?) -> String {
+            pad(at, width) + pad(type, typeWidth) + (writable ? "rw" : "ro") + (note.map { "  " + $0 } ?? "")
+        }
+        var rows: [String] = []
+        var i = 0
+        while i < visible.count {
+            var j = i
+            while j < visible.count, let source = visible[j].hostSource, own.contains(source) { j += 1 }
+            if j - i > 1 {
+                let run = visible[i..<j]
+                rows.append(row(FS.dirname(visible[i].entry.mountPoint) + "/*", visible[i].entry.fsType,
+                                run.contains { $0.entry.isWritable }, "the container's own cgroups (\(run.count) mounts)"))
+                i = j
+                continue
+            }
+            let m = visible[i]
+            rows.append(row(m.entry.mountPoint, m.entry.fsType, m.entry.isWritable,
+                            m.hostSource.map { $0 == "/dev/null" ? "masked" : "from \($0)" }))
+            i += 1
+        }
+        return rows
     }
 
     /// The cgroups grouped by path ("/x (cpu memory ...)"), then the limits.
