@@ -538,6 +538,8 @@ features_json() {
 		and ((.linux.seccomp.archs // []) | strs and all(.[]; startswith("SCMP_ARCH_")))
 		and ((.linux.seccomp.knownFlags // []) | strs and all(.[]; startswith("SECCOMP_FILTER_FLAG_")))
 		and ((.linux.seccomp.supportedFlags // []) | strs and all(.[]; startswith("SECCOMP_FILTER_FLAG_")))
+		and ((.linux.memoryPolicy.modes // []) | strs and all(.[]; startswith("MPOL_")))
+		and ((.linux.memoryPolicy.flags // []) | strs and all(.[]; startswith("MPOL_F_")))
 	' <<<"$output"
 }
 

@@ -553,6 +553,22 @@ sp_rt_appending() {
 	assert_equal "$(stat -c '%u:%g %a' /dev/null)" "$devnull_before"
 }
 
+@test "security: a fake /dev/null in the rootfs never gets the host's /dev/null chowned to the container user" {
+	devnull_before=$(stat -c '%u:%g %a' /dev/null)
+	# No /dev mount: the rootfs's own /dev, where /dev/null is a regular file.
+	update_config '.process.user = {uid: 1000, gid: 1000} | .mounts |= map(select(.destination | startswith("/dev") | not))
+		| .linux.maskedPaths = [] | .linux.readonlyPaths = []'
+	mkdir -p "$ROOTFS/dev"
+	: >"$ROOTFS/dev/null"
+	set_args sh -c 'echo ok'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	# stdin was the host's /dev/null (put back at once if a runtime changed it)
+	devnull_after=$(stat -c '%u:%g %a' /dev/null)
+	[ "$devnull_after" = "$devnull_before" ] || chown "${devnull_before%% *}" /dev/null
+	assert_equal "$devnull_after" "$devnull_before"
+}
+
 @test "security: uid 1000 can reopen its stdio (run in the foreground, pipes)" {
 	devnull_before=$(stat -c '%u:%g %a' /dev/null)
 	update_config '.process.user = {uid: 1000, gid: 1000}'

@@ -68,6 +68,18 @@ public struct Process: JSONCodable, Equatable {
     }
 }
 
+extension Process {
+    /// `exec -p process.json` as runc reads it: a missing `user` is Go's
+    /// zero value, root (0:0); everything else as in config.json.
+    public static func decodeForExec(_ bytes: [UInt8], file: String) throws -> Process {
+        try decode(bytes, file: file) { value in
+            guard case .object(var o) = value, o["user"] == nil || o["user"] == .null else { return }
+            o["user"] = User(uid: 0, gid: 0).json
+            value = .object(o)
+        }
+    }
+}
+
 /// `process.user` (POSIX). `username` is Windows-only but kept for round-trips.
 public struct User: JSONCodable, Equatable {
     public var uid: UInt32

@@ -253,3 +253,8 @@ long apus_fs_magic(int fd)
         return -1;
     return (long)fs.f_type;
 }
+
+int apus_rename_noreplace(const char *from, const char *to)
+{
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
+}

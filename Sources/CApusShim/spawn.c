@@ -80,6 +80,18 @@ static void stage1(const struct apus_spawn_config *cfg)
      * children inherit this from the start. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
+    /* One setns through a pidfd joins all of a process's namespaces at
+     * once (user first, by the kernel): no window in which its pid could
+     * be reused between a check and the join. */
+    if (cfg->join_pidfd >= 0) {
+        if (cfg->join_pidfd_flags & CLONE_NEWUSER)
+            in_userns = 1;
+        if (setns(cfg->join_pidfd, cfg->join_pidfd_flags) < 0) {
+            snprintf(what, sizeof(what), "setns(pidfd, %#x)", cfg->join_pidfd_flags);
+            stage_fail(fd, what);
+        }
+        close(cfg->join_pidfd);
+    }
     for (int i = 0; i < cfg->join_count; i++) {
         if (cfg->join_types[i] == CLONE_NEWUSER)
             in_userns = 1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -26,6 +27,9 @@
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_sched_setattr
+#define SYS_sched_setattr 314
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -233,4 +237,56 @@ void apus_reset_signals(void)
     }
     unsigned long none = 0;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+}
+
+/* include/uapi/linux/sched/types.h, SCHED_ATTR_SIZE_VER1 */
+struct apus_sched_attr {
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+    uint32_t sched_util_min;
+    uint32_t sched_util_max;
+};
+_Static_assert(sizeof(struct apus_sched_attr) == 56, "SCHED_ATTR_SIZE_VER1");
+
+int apus_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                       uint64_t runtime, uint64_t deadline, uint64_t period)
+{
+    struct apus_sched_attr attr = {
+        .size = sizeof(attr), .sched_policy = policy, .sched_flags = flags, .sched_nice = nice,
+        .sched_priority = priority, .sched_runtime = runtime, .sched_deadline = deadline, .sched_period = period,
+    };
+    return (int)syscall(SYS_sched_setattr, pid, &attr, 0);
+}
+
+int apus_ioprio_set(pid_t pid, int ioprio)
+{
+    return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, pid, ioprio);
+}
+
+int apus_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode)
+{
+    return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+int apus_sched_setaffinity(pid_t pid, const uint64_t *mask, size_t words)
+{
+    return (int)syscall(SYS_sched_setaffinity, pid, words * sizeof(uint64_t), mask);
+}
+
+int apus_sched_getaffinity(pid_t pid, uint64_t *mask, size_t words)
+{
+    /* The raw syscall returns the size it wrote; the rest stays as given. */
+    long n = syscall(SYS_sched_getaffinity, pid, words * sizeof(uint64_t), mask);
+    return n < 0 ? -1 : 0;
+}
+
+int apus_personality(unsigned long persona)
+{
+    return personality(persona);
 }

@@ -88,7 +88,7 @@ enum Handlers {
     static func exec(_ inv: Invocation) throws -> Int32 {
         try SealedExecutable.ensure()
         let f = inv.flags
-        for unsupported in ["process-label", "apparmor", "cgroup"] where !(f.string(unsupported) ?? "").isEmpty {
+        for unsupported in ["process-label", "apparmor"] where !(f.string(unsupported) ?? "").isEmpty {
             throw RuntimeError.usage("--\(unsupported) is not supported by this version of apus")
         }
         var o = ExecOptions()
@@ -97,6 +97,7 @@ enum Handlers {
         o.pidFile = f.string("pid-file")
         o.detach = f.bool("detach")
         o.ignorePaused = f.bool("ignore-paused")
+        o.subCgroups = f.strings("cgroup")
         if let n = try f.int("preserve-fds") {
             guard n >= 0 && n < 65536 else { throw RuntimeError.usage("--preserve-fds must be between 0 and 65535") }
             o.preserveFDs = Int32(n)

@@ -58,11 +58,29 @@ final class RuntimePiecesTests: XCTestCase {
         let root = String(cString: mkdtemp(&template)!)
         defer { try? FS.removeTree(root) }
         let store = StateStore(root: root + "/state")
-        let dir = try store.claim("c1")
-        XCTAssertThrowsError(try store.claim("c1")) { error in
+        let me = try XCTUnwrap(ProcStat.read(pid: getpid()))
+        let intent = CreateIntent(creatorPID: getpid(), creatorStartTime: me.startTime, cgroupPaths: [:])
+        var cleaned = 0
+        let dir = try store.claim("c1", intent: intent) { _, _ in cleaned += 1 }
+        XCTAssertEqual(dir.intent(), intent, "the intent is there from the first moment")
+        // A live creator: the second claim fails without touching the first.
+        XCTAssertThrowsError(try store.claim("c1", intent: intent) { _, _ in cleaned += 1 }) { error in
             guard case RuntimeError.exists = error else { return XCTFail("\(error)") }
         }
+        XCTAssertEqual(cleaned, 0)
         XCTAssertThrowsError(try store.open("c1"), "no state.json yet: not visible")
+        // A dead creator (pid 0 never lives): the half-made directory is cleaned and the claim wins.
+        let dead = CreateIntent(creatorPID: 0, creatorStartTime: 1, cgroupPaths: [:])
+        _ = try store.claim("c2", intent: dead) { _, _ in }
+        let again = try store.claim("c2", intent: intent) { stale, staleIntent in
+            cleaned += 1
+            XCTAssertEqual(staleIntent, dead)
+            try stale.remove()
+        }
+        XCTAssertEqual(cleaned, 1)
+        XCTAssertEqual(again.intent(), intent)
+        try again.remove()
+        XCTAssertEqual(try FS.listDirectory(root + "/state"), ["c1"], "no staging directory left")
         var record = ContainerRecord(id: "c1", bundle: "/b", rootfs: "/b/r", created: Timestamp.now(), annotations: nil)
         record.cgroupPaths = ["memory": "/sys/fs/cgroup/memory/c1"]
         try dir.save(record)

@@ -35,6 +35,19 @@ final class DecodingTests: XCTestCase {
         XCTAssertNil(p.apparmorProfile)
     }
 
+    func testExecProcessJSONWithoutUserIsRoot() throws {
+        let p = try Process.decodeForExec(bytes(#"{"args": ["id"], "cwd": "/"}"#), file: "p.json")
+        XCTAssertEqual(p.user, User(uid: 0, gid: 0))
+        let q = try Process.decodeForExec(bytes(#"{"args": ["id"], "cwd": "/", "user": null}"#), file: "p.json")
+        XCTAssertEqual(q.user, User(uid: 0, gid: 0))
+        let r = try Process.decodeForExec(bytes(#"{"args": ["id"], "cwd": "/", "user": {"uid": 5, "gid": 6}}"#), file: "p.json")
+        XCTAssertEqual(r.user, User(uid: 5, gid: 6))
+        XCTAssertThrowsError(try Process.decodeForExec(bytes(#"{"args": ["id"]}"#), file: "p.json")) {
+            XCTAssertEqual("\($0)", "p.json: cwd: required property is missing")
+        }
+        XCTAssertThrowsError(try Process.decode(bytes(#"{"args": ["id"], "cwd": "/"}"#)), "config.json's process needs a user")
+    }
+
     func testAbsentStaysAbsent() throws {
         let spec = try XCTUnwrap(decodeSpec(minimalConfig))
         XCTAssertNil(spec.process?.terminal)

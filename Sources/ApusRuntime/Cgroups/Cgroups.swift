@@ -161,13 +161,24 @@ public enum Cgroups {
         }
     }
 
-    /// Pids in the container's cgroup, from whichever hierarchy lists them.
+    /// Pids in the container's cgroup and its sub-cgroups (`exec --cgroup`),
+    /// from whichever hierarchy lists them.
     public static func pids(_ paths: [String: String]) -> [Int32] {
         for key in ["pids", "unified", "memory", "freezer", "cpu", "devices"] {
-            guard let dir = paths[key], let text = try? FS.readString(dir + "/cgroup.procs") else { continue }
-            return text.split(separator: "\n").compactMap { Int32($0) }
+            guard let dir = paths[key], FS.exists(dir + "/cgroup.procs") else { continue }
+            return subtree(dir).flatMap(procs)
         }
         return []
+    }
+
+    /// `dir` and every cgroup below it, deepest first.
+    static func subtree(_ dir: String) -> [String] {
+        let children = ((try? FS.listDirectory(dir)) ?? []).map { dir + "/" + $0 }.filter { FS.isDirectory($0) }
+        return children.flatMap(subtree) + [dir]
+    }
+
+    static func procs(_ dir: String) -> [Int32] {
+        ((try? FS.readString(dir + "/cgroup.procs")) ?? "").split(separator: "\n").compactMap { Int32($0) }
     }
 
     public static func isFrozen(paths: [String: String]) -> Bool {
@@ -180,20 +191,23 @@ public enum Cgroups {
         return false
     }
 
-    /// Removes the container's cgroups, killing whatever still runs in them
-    /// (a kernel cgroup cannot be removed while it has members).
+    /// Removes the container's cgroups with every sub-cgroup its processes
+    /// made, killing whatever still runs in them (a kernel cgroup cannot be
+    /// removed while it has members or children).
     public static func destroy(_ paths: [String: String]) throws {
         for attempt in 0..<50 {
             var busy = false
             for (_, dir) in paths where FS.exists(dir) {
-                if rmdir(dir) == 0 || errno == ENOENT { continue }
-                if errno != EBUSY {
-                    throw RuntimeError.syscall(step: "removing cgroup", call: "rmdir(\(dir))", errno: errno)
+                for sub in subtree(dir) {
+                    if rmdir(sub) == 0 || errno == ENOENT { continue }
+                    if errno != EBUSY {
+                        throw RuntimeError.syscall(step: "removing cgroup", call: "rmdir(\(sub))", errno: errno)
+                    }
+                    busy = true
+                    for pid in procs(sub) { Glibc.kill(pid, SIGKILL) }
                 }
-                busy = true
             }
             if !busy { return }
-            for pid in pids(paths) { Glibc.kill(pid, SIGKILL) }
             usleep(useconds_t(min(2000 * (attempt + 1), 20000)))
         }
         let left = paths.values.filter { FS.exists($0) }.sorted()

@@ -1,4 +1,5 @@
 import ApusSpec
+import Glibc
 
 /// What Apus keeps about one container in `<root>/<id>/state.json`. This is
 /// Apus's own format (the OCI state is derived from it); it holds what later
@@ -63,5 +64,60 @@ public struct ContainerRecord: JSONCodable, Equatable {
         b.set("namespacePaths", namespacePaths)
         b.set("hasPoststopHooks", hasPoststopHooks)
         return b.json
+    }
+}
+
+extension ContainerRecord {
+    /// CLONE_NEW* flags of the init's namespaces that differ from ours: the
+    /// ones `exec` joins (setns into our own user namespace would fail).
+    func namespacesToJoin() -> Int32 {
+        var flags: Int32 = 0
+        for t in NamespaceType.allCases where namespacePaths[t.procName] != nil {
+            var theirs = stat(), ours = stat()
+            let same = stat("/proc/\(pid)/ns/\(t.procName)", &theirs) == 0 && stat("/proc/self/ns/\(t.procName)", &ours) == 0
+                && theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev
+            if !same { flags |= t.cloneFlag }
+        }
+        return flags
+    }
+}
+
+/// What a `create` in progress will make, written before it makes any of
+/// it (`<root>/<id>/intent.json`, present from the moment the directory
+/// is): if that apus dies half-way (a caller's timeout, SIGKILL), the next
+/// `delete --force` or `create` of the id knows whose it was and what to
+/// remove, and can tell a dead create from one still running.
+public struct CreateIntent: JSONCodable, Equatable {
+    /// The `apus create`/`run` process and its /proc start time.
+    public var creatorPID: Int32
+    public var creatorStartTime: UInt64
+    /// The cgroups it will create: every process it starts joins them.
+    public var cgroupPaths: [String: String]
+
+    public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String]) {
+        self.creatorPID = creatorPID
+        self.creatorStartTime = creatorStartTime
+        self.cgroupPaths = cgroupPaths
+    }
+
+    public init(json: JSONValue, path: JSONPath) throws {
+        let r = try ObjectReader(json, path: path)
+        creatorPID = try r.required("creatorPID")
+        creatorStartTime = try r.required("creatorStartTime")
+        cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+    }
+
+    public var json: JSONValue {
+        var b = ObjectBuilder()
+        b.set("creatorPID", creatorPID)
+        b.set("creatorStartTime", creatorStartTime)
+        b.set("cgroupPaths", cgroupPaths)
+        return b.json
+    }
+
+    /// The creating apus still runs (same pid, same start time).
+    public var creatorAlive: Bool {
+        guard let st = ProcStat.read(pid: creatorPID) else { return false }
+        return st.isAlive && st.startTime == creatorStartTime
     }
 }

@@ -28,13 +28,14 @@ struct ProcStat {
 
 extension ContainerRecord {
     /// Derives the status the way runc does: the init's liveness (checked
-    /// against its recorded start time), then the exec fifo, then the freezer.
+    /// against its recorded start time), then the freezer (a created
+    /// container can be paused too), then the exec fifo.
     public func currentStatus(dir: ContainerDir) -> ContainerStatus {
         guard let stat = ProcStat.read(pid: pid), stat.isAlive, stat.startTime == pidStartTime else {
             return .stopped
         }
-        if FS.exists(dir.fifoPath) { return .created }
         if Cgroups.isFrozen(paths: cgroupPaths) { return .paused }
+        if FS.exists(dir.fifoPath) { return .created }
         return .running
     }
 }

@@ -33,7 +33,14 @@ public struct Runtime {
             throw RuntimeError.usage("cannot use console socket if apus will not detach or allocate tty")
         }
         log.debug("create \(id): bundle \(bundle), rootfs \(rootfs)")
-        let dir = try store.claim(id)
+        try ContainerID.validate(id)
+        let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        let me = getpid()
+        let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
+        let dir = try store.claim(id, intent: intent) { stale, staleIntent in
+            log.warning("container \(id): removing what a create that died half-way left behind")
+            try removeHalfCreated(stale, staleIntent)
+        }
         var cleanup = Cleanup(dir: dir)
         var internalConsole: Int32 = -1
         do {
@@ -44,7 +51,7 @@ public struct Runtime {
             let listening = listenFDs()
             var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
                                   namespaces: NamespacePlan(spec),
-                                  cgroupPaths: try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id),
+                                  cgroupPaths: cgroupPaths,
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listening)
             plan.listenFDs = listening
@@ -60,6 +67,7 @@ public struct Runtime {
                 plan.consoleIsRelay = true
             }
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
+            try checkCgroupsUsable(plan.cgroupPaths)
             cleanup.cgroupPaths = plan.cgroupPaths
             try Cgroups.create(plan.cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
@@ -108,6 +116,16 @@ public struct Runtime {
         log.debug("create \(plan.id): init \(pid) ready, waiting on the exec fifo")
         try dir.save(record)
         return record
+    }
+
+    /// A cgroupsPath shared with a paused container would freeze our init
+    /// mid-setup and hang create: refuse it, as runc does. Joining one that
+    /// already has processes works, with runc's warning.
+    private func checkCgroupsUsable(_ paths: [String: String]) throws {
+        guard paths.values.contains(where: { FS.exists($0) }) else { return }
+        if Cgroups.isFrozen(paths: paths) { throw RuntimeError.other("container's cgroup unexpectedly frozen") }
+        let pids = Cgroups.pids(paths)
+        if !pids.isEmpty { log.warning("container's cgroup is not empty: \(pids.count) process(es) found") }
     }
 
     /// systemd socket activation: LISTEN_FDS fds after stdio pass through,

@@ -7,9 +7,18 @@ extension Runtime {
     public func delete(id: String, force: Bool) throws {
         let dir: ContainerDir
         do { dir = try store.open(id) } catch RuntimeError.notFound where force {
-            // Like runc: --force on a container that is gone is not an error,
-            // and a create that died half-way leaves a directory to clean.
-            try? FS.removeTree(store.path(of: id))
+            // Like runc: --force on a container that is gone is not an error.
+            // A create that died half-way leaves processes, cgroups and a
+            // directory: its intent says what to remove.
+            let path = store.path(of: id)
+            guard FS.exists(path) else { return }
+            let half = try ContainerDir(id: id, path: path)
+            if FS.exists(half.statePath) { return try delete(id: id, force: force) }
+            let intent = half.intent()
+            if let intent, intent.creatorAlive {
+                throw RuntimeError.other("container \(id) is still being created (by apus pid \(intent.creatorPID))")
+            }
+            try removeHalfCreated(half, intent)
             return
         }
         let record: ContainerRecord
@@ -41,6 +50,17 @@ extension Runtime {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
                 log.warning($0)
             }
+        }
+        try dir.remove()
+    }
+
+    /// Removes what a dead create made: every process in its cgroups (the
+    /// init and anything it started joined them), the cgroups, the directory.
+    func removeHalfCreated(_ dir: ContainerDir, _ intent: CreateIntent?) throws {
+        if let paths = intent?.cgroupPaths, !paths.isEmpty {
+            if Cgroups.isFrozen(paths: paths) { try? Freezer.set(paths, frozen: false) }
+            for pid in Cgroups.pids(paths) { Glibc.kill(pid, SIGKILL) }
+            try Cgroups.destroy(paths)
         }
         try dir.remove()
     }

@@ -25,6 +25,8 @@ public struct ExecOptions {
     public var detach = false
     public var preserveFDs: Int32 = 0
     public var ignorePaused = false
+    /// --cgroup values: "path" (every hierarchy) or "controller[,controller]:path".
+    public var subCgroups: [String] = []
     public init() {}
 }
 
@@ -43,6 +45,7 @@ extension Runtime {
         }
         let spec = try savedSpec(dir)
         let process = try execProcess(spec: spec, options: options)
+        let cgroupPaths = try SubCgroups.paths(record.cgroupPaths, SubCgroups.parse(options.subCgroups))
         if process.terminal == true && options.consoleSocket == nil && options.detach {
             throw RuntimeError.usage("cannot allocate tty if apus will detach without setting console socket")
         }
@@ -55,23 +58,32 @@ extension Runtime {
         if let path = options.consoleSocket { consoleFD = try Console.connect(path) }
         else if process.terminal == true { (relayFD, consoleFD) = try Console.socketPair() }
 
-        var all = sigset_t(), old = sigset_t()
-        sigfillset(&all)
-        // Blocked before the fork so no SIGCHLD is lost; the process unblocks before execve.
-        sigprocmask(SIG_BLOCK, &all, &old)
-        defer { sigprocmask(SIG_SETMASK, &old, nil) }
-
-        var spawner = Spawner(cgroupPaths: record.cgroupPaths)
-        spawner.join = NamespacePlan.userFirst(NamespaceType.allCases.compactMap { t in
-            record.namespacePaths[t.procName].map { (t, $0) }
-        })
+        // The init's namespaces are joined through a pidfd taken, then
+        // checked to be our init (start time): a pid reused since the status
+        // check above cannot be joined.
+        let initFD = try openInit(record)
+        defer { close(initFD) }
+        // Cgroups are joined by the parent once the process has reported
+        // (below): in a paused container it is frozen from then on, never
+        // before it could answer.
+        var spawner = Spawner()
+        spawner.joinPidFD = initFD
+        spawner.joinFlags = record.namespacesToJoin()
         var children = Spawner.Children()
-        let plan = ExecPlan(process: process, seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
+        let plan = ExecPlan(process: process, attributes: ProcessAttributes(linux: spec.linux),
+                            seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
                             consoleIsRelay: relayFD >= 0, preserveFDs: options.preserveFDs)
         do {
-            let channel = try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
+            // The new process starts on execCPUAffinity.initial and keeps it through the joins.
+            let channel = try CPUAffinity.withInitial(process.execCPUAffinity?.initial) {
+                try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
+            }
             defer { channel.close() }
             _ = try channel.receive(expecting: APUS_SYNC_READY, step: "setting up the process")
+            try Cgroups.join(pid: children.pid, cgroupPaths)
+            // Where real-time policies and cpusets are checked: in its cgroups.
+            try ProcessAttributes.applyToExec(process, pid: children.pid)
+            try channel.send(APUS_SYNC_GO)
             if let pidFile = options.pidFile {
                 try FS.writeAtomically(FS.absolute(pidFile), Array(String(children.pid).utf8))
             }
@@ -91,14 +103,37 @@ extension Runtime {
         return try supervisor.waitForExit()
     }
 
+    /// A pidfd of the container's init, verified to be the process the
+    /// record names (its start time), or the container counts as stopped.
+    func openInit(_ record: ContainerRecord) throws -> Int32 {
+        let fd = apus_pidfd_open(record.pid)
+        guard fd >= 0 else {
+            if errno == ESRCH { throw RuntimeError.other("cannot exec in a stopped container") }
+            throw RuntimeError.syscall(step: "joining the container", call: "pidfd_open(\(record.pid))", errno: errno)
+        }
+        guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else {
+            close(fd)
+            throw RuntimeError.other("cannot exec in a stopped container")
+        }
+        return fd
+    }
+
     /// The process to run: a whole process.json, or the container's own
     /// process with the flags applied, as runc builds it.
     func execProcess(spec: Spec, options: ExecOptions) throws -> Process {
         if let file = options.processFile {
             let bytes = try FS.read(file)
             do {
-                let p = try Process.decode(bytes, file: file)
+                var p = try Process.decodeForExec(bytes, file: file)
                 if let e = p.validate(file: file).first { throw e }
+                if var e = Support.unsupported(p, at: .root) {
+                    e.file = file
+                    throw e
+                }
+                // As runc: what process.json leaves out comes from the container's process.
+                p.scheduler = p.scheduler ?? spec.process?.scheduler
+                p.ioPriority = p.ioPriority ?? spec.process?.ioPriority
+                p.execCPUAffinity = p.execCPUAffinity ?? spec.process?.execCPUAffinity
                 return p
             } catch let e as SpecError { throw RuntimeError.config(e) }
         }
@@ -151,6 +186,7 @@ extension Runtime {
 /// cgroups; what is left is the process config.
 struct ExecPlan {
     var process: Process
+    var attributes: ProcessAttributes
     var seccomp: Seccomp?
     var consoleSocketFD: Int32
     var consoleIsRelay: Bool
@@ -168,11 +204,14 @@ struct ExecPlan {
                 try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize, bindConsole: false,
                                   forRelay: plan.consoleIsRelay)
             }
-            filter = try ProcessSetup.finalize(plan.process, seccomp: plan.seccomp, keyring: nil,
+            filter = try ProcessSetup.finalize(plan.process, attributes: plan.attributes, seccomp: plan.seccomp, keyring: nil,
                                                preserveFDs: plan.preserveFDs, proc: nil)
             path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
             env = ProcessSetup.environment(plan.process, listenFDs: 0)
             try sync.send(APUS_SYNC_READY)
+            // The parent puts us in the container's cgroups, then says go;
+            // if it died meanwhile, nothing runs.
+            _ = try sync.receive(expecting: APUS_SYNC_GO, step: "joining the container's cgroups")
             sync.close()
         } catch {
             ContainerInit.report(error, sync: sync)

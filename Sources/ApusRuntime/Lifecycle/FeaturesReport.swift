@@ -2,7 +2,9 @@ import ApusSpec
 import CSeccomp
 
 /// `apus features`: what this build really supports, and nothing more.
-/// Grows as the runtime does (seccomp, AppArmor, ... are still missing).
+/// Grows as the runtime does (AppArmor, SELinux, ... are still missing).
+/// process.scheduler, ioPriority, execCPUAffinity and linux.personality
+/// have no features entry; memoryPolicy lists every mode and flag.
 public enum FeaturesReport {
     public static var current: Features {
         var f = Features(ociVersionMin: "1.0.0", ociVersionMax: Spec.version)
@@ -16,6 +18,8 @@ public enum FeaturesReport {
         linux.apparmor = EnabledFeature(enabled: false)
         linux.selinux = EnabledFeature(enabled: false)
         linux.intelRdt = IntelRdtFeatures(enabled: false)
+        linux.memoryPolicy = MemoryPolicyFeatures(modes: MemoryPolicyMode.allCases.map(\.rawValue),
+                                                  flags: MemoryPolicyFlag.allCases.map(\.rawValue))
         linux.mountExtensions = MountExtensionsFeatures(idmap: EnabledFeature(enabled: false))
         linux.netDevices = EnabledFeature(enabled: false)
         f.linux = linux

@@ -48,11 +48,18 @@ struct Supervisor {
     var relay: TerminalRelay?
 
     mutating func waitForExit() throws -> Int32 {
-        var all = sigset_t()
+        var all = sigset_t(), old = sigset_t()
         sigfillset(&all)
+        sigprocmask(SIG_BLOCK, &all, &old)
+        defer { sigprocmask(SIG_SETMASK, &old, nil) }
         let sigfd = apus_signalfd(&all)
         try check(sigfd, "forwarding signals", "signalfd()")
         defer { close(sigfd) }
+        // A SIGCHLD that came before the signalfd is gone: reap once first.
+        if let status = reap() {
+            relay?.drain()
+            return status
+        }
         while true {
             var fds = [pollfd(fd: sigfd, events: Int16(POLLIN), revents: 0)]
             if let relay { fds += relay.pollFDs }

@@ -8,10 +8,12 @@ extension Runtime {
         let dir = try store.open(id)
         try dir.lock()
         let record = try dir.load()
-        switch record.currentStatus(dir: dir) {
+        let status = record.currentStatus(dir: dir)
+        switch status {
         case .created: break
         case .stopped: throw RuntimeError.other("cannot start a container that has stopped")
-        default: throw RuntimeError.other("cannot start an already running container")
+        case .running: throw RuntimeError.other("cannot start an already running container")
+        case .paused, .creating: throw RuntimeError.other("cannot start a container in the \(status.rawValue) state")
         }
         try ExecFifo.release(dir.fifoPath, record: record)
         log.debug("start \(id): released init \(record.pid)")
@@ -30,7 +32,9 @@ extension Runtime {
 
 /// The handshake between `start` and the waiting init: the init blocks in
 /// open(O_WRONLY) until `start` opens the fifo for reading, then writes one
-/// byte. Removing the fifo afterwards marks the container as started.
+/// byte and keeps the fifo open, close-on-exec, until its execve: `start`
+/// reads on to EOF, so poststart hooks run after the program started.
+/// Removing the fifo marks the container as started.
 enum ExecFifo {
     static func release(_ path: String, record: ContainerRecord) throws {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -56,5 +60,29 @@ enum ExecFifo {
             }
         }
         unlink(path)
+        try waitForExec(fd, record: record)
+    }
+
+    /// Reads to EOF: the init's write end closes at its execve (or death).
+    /// A container paused meanwhile would never get there: stop waiting.
+    private static func waitForExec(_ fd: Int32, record: ContainerRecord) throws {
+        var byte: UInt8 = 0
+        while true {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 100)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw RuntimeError.syscall(step: "starting the container", call: "poll(exec fifo)", errno: errno)
+            }
+            if ready == 0 {
+                if Cgroups.isFrozen(paths: record.cgroupPaths) { return }
+                continue
+            }
+            let n = read(fd, &byte, 1)
+            if n == 0 { return }
+            if n < 0 && errno != EAGAIN && errno != EINTR {
+                throw RuntimeError.syscall(step: "starting the container", call: "read(exec fifo)", errno: errno)
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ApusSpec
+import CApusShim
 import Glibc
 
 /// The state root (`--root`, default /run/apus): one directory per container
@@ -12,17 +13,43 @@ public struct StateStore {
 
     public func path(of id: String) -> String { root + "/" + id }
 
-    /// Creates the container's directory. mkdir is atomic, so of two
-    /// concurrent creates of one id exactly one wins.
-    public func claim(_ id: String) throws -> ContainerDir {
+    /// Creates the container's directory holding `intent` from its first
+    /// moment: it is made under a private name and renamed into place with
+    /// RENAME_NOREPLACE, so of two concurrent creates of one id exactly one
+    /// wins, and no reader ever sees the directory without its intent.
+    /// A directory left by a create that died half-way is cleaned up
+    /// (`removeHalfCreated`) and the claim retried once.
+    public func claim(_ id: String, intent: CreateIntent, cleanup: (ContainerDir, CreateIntent?) throws -> Void) throws -> ContainerDir {
         try ContainerID.validate(id)
         try FS.mkdirAll(root, mode: 0o700)
         let dir = path(of: id)
-        if mkdir(dir, 0o711) < 0 {
-            if errno == EEXIST { throw RuntimeError.exists(id: id) }
-            throw RuntimeError.syscall(step: "creating state directory", call: "mkdir(\(dir))", errno: errno)
+        // One create per process: the pid names its staging directory.
+        let staging = root + "/.claim-\(getpid())"
+        var made = mkdir(staging, 0o711) == 0
+        if !made && errno == EEXIST {
+            // A leftover of a dead apus that had our pid is no one's any more.
+            try FS.removeTree(staging)
+            made = mkdir(staging, 0o711) == 0
         }
-        return try ContainerDir(id: id, path: dir)
+        if !made { throw RuntimeError.syscall(step: "creating state directory", call: "mkdir(\(staging))", errno: errno) }
+        do {
+            try FS.writeAtomically(staging + "/" + ContainerDir.intentName, Array(JSONWriter.compact(intent.json).utf8), mode: 0o600)
+            for attempt in 0..<2 {
+                if apus_rename_noreplace(staging, dir) == 0 { return try ContainerDir(id: id, path: dir) }
+                guard errno == EEXIST || errno == ENOTEMPTY else {
+                    throw RuntimeError.syscall(step: "creating state directory", call: "renameat2(\(dir), RENAME_NOREPLACE)", errno: errno)
+                }
+                let existing = try ContainerDir(id: id, path: dir)
+                guard attempt == 0, !FS.exists(existing.statePath) else { break }
+                let other = existing.intent()
+                if other?.creatorAlive == true { break }
+                try cleanup(existing, other)
+            }
+            throw RuntimeError.exists(id: id)
+        } catch {
+            try? FS.removeTree(staging)
+            throw error
+        }
     }
 
     public func open(_ id: String) throws -> ContainerDir {
@@ -56,6 +83,14 @@ public final class ContainerDir {
     public var statePath: String { path + "/state.json" }
     public var configPath: String { path + "/config.json" }
     public var fifoPath: String { path + "/exec.fifo" }
+    static let intentName = "intent.json"
+    public var intentPath: String { path + "/" + Self.intentName }
+
+    /// The intent of the create that made this directory (nil if unreadable).
+    public func intent() -> CreateIntent? {
+        guard let bytes = try? FS.readIfExists(intentPath) else { return nil }
+        return try? CreateIntent.decode(bytes, file: intentPath)
+    }
 
     /// Serialises commands on one container (flock on the directory).
     public func lock() throws {

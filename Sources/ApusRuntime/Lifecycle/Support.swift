@@ -16,18 +16,13 @@ enum Support {
         func reject(_ path: String, _ present: Bool, _ reason: String = "not supported by this version of apus") {
             if present { out.append(.unsupported(path: path, reason: reason)) }
         }
-        let p = spec.process
-        reject("process.apparmorProfile", !(p?.apparmorProfile ?? "").isEmpty, "AppArmor is not supported by this version of apus")
-        reject("process.selinuxLabel", !(p?.selinuxLabel ?? "").isEmpty, "SELinux is not supported by this version of apus")
-        reject("process.scheduler", p?.scheduler != nil)
-        reject("process.ioPriority", p?.ioPriority != nil)
-        reject("process.execCPUAffinity", p?.execCPUAffinity != nil)
+        if let p = spec.process {
+            out += unsupportedAll(p, at: JSONPath.root.key("process")).map { .unsupported(path: $0.path, reason: $0.message) }
+        }
         let l = spec.linux
         reject("linux.mountLabel", !(l?.mountLabel ?? "").isEmpty, "SELinux is not supported by this version of apus")
         if let s = l?.seccomp { out += SeccompFilter.unsupported(s) }
         reject("linux.intelRdt", l?.intelRdt != nil)
-        reject("linux.personality", l?.personality != nil)
-        reject("linux.memoryPolicy", l?.memoryPolicy != nil)
         reject("linux.netDevices", !(l?.netDevices ?? [:]).isEmpty)
         for (i, m) in (spec.mounts ?? []).enumerated() {
             reject("mounts[\(i)].uidMappings", m.uidMappings != nil || m.gidMappings != nil, "id-mapped mounts are not supported by this version of apus")
@@ -38,6 +33,29 @@ enum Support {
         let ns = NamespacePlan(spec)
         reject("mounts", ns.shares(.mount) && !(spec.mounts ?? []).isEmpty,
                "mounts need a new mount namespace (add {\"type\": \"mount\"} to linux.namespaces)")
+        return out
+    }
+
+    /// The process properties Apus cannot honour, for the init's config
+    /// and for `exec -p process.json` alike: the first one, or nil.
+    static func unsupported(_ p: Process, at path: JSONPath) -> SpecError? {
+        unsupportedAll(p, at: path).first
+    }
+
+    static func unsupportedAll(_ p: Process, at path: JSONPath) -> [SpecError] {
+        var out: [SpecError] = []
+        if !(p.apparmorProfile ?? "").isEmpty {
+            out.append(SpecError("AppArmor is not supported by this version of apus", at: path.key("apparmorProfile")))
+        }
+        if !(p.selinuxLabel ?? "").isEmpty {
+            out.append(SpecError("SELinux is not supported by this version of apus", at: path.key("selinuxLabel")))
+        }
+        // The kernel keeps a nice value only for SCHED_OTHER and SCHED_BATCH.
+        if let s = p.scheduler, let nice = s.nice, nice != 0,
+           [.SCHED_FIFO, .SCHED_RR, .SCHED_DEADLINE].contains(s.policy) {
+            out.append(SpecError("has no effect with \(s.policy.rawValue) (only SCHED_OTHER and SCHED_BATCH have a nice value)",
+                                 at: path.key("scheduler").key("nice")))
+        }
         return out
     }
 }

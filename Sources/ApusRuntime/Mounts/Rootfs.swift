@@ -78,6 +78,7 @@ struct Rootfs {
             try mountCgroup(m, step: step, safe: safe, opts: opts)
             return
         }
+        try Self.checkProcMount(m.destination, type: type, isBind: isBind, step: step)
         if type == "proc" || type == "sysfs" {
             try checkOrdinaryDirectory(m.destination, safe: safe, step: step)
         }
@@ -134,6 +135,25 @@ struct Rootfs {
         if (st.st_mode & S_IFMT) != S_IFDIR {
             throw RuntimeError.unsafe(step: step, reason: "\(path) must be mounted on ordinary directory (it is not a directory)")
         }
+    }
+
+    /// Files of /proc that may be bind-mounted over (as by lxcfs), as in runc.
+    static let procBindAllowed: Set<String> = ["/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+                                                "/proc/swaps", "/proc/uptime", "/proc/loadavg", "/proc/slabinfo",
+                                                "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"]
+
+    /// Nothing may be mounted inside /proc but a procfs on /proc itself and
+    /// binds over the files above (runc's rule): a mount planted over
+    /// /proc/sys or /proc/self would cover what the kernel exposes there.
+    static func checkProcMount(_ destination: String, type: String, isBind: Bool, step: String) throws {
+        let dest = FS.clean(destination)
+        guard dest == "/proc" || dest.hasPrefix("/proc/") else { return }
+        if dest == "/proc" {
+            if type == "proc" { return }
+            throw RuntimeError.unsafe(step: step, reason: "/proc cannot be mounted as \"\(type)\": only procfs goes there")
+        }
+        if isBind && procBindAllowed.contains(dest) { return }
+        throw RuntimeError.unsafe(step: step, reason: "\(dest) cannot be mounted because it is inside /proc")
     }
 
     static let remountable = UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC)

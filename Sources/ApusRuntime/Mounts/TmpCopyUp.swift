@@ -52,9 +52,15 @@ enum TmpCopyUp {
             defer { close(d) }
             try copyEntries(s, d, what: what)
         case S_IFREG:
-            let s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            // Non-blocking and re-checked: a FIFO swapped in since fstatat must not hang us.
+            let s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
             try check(s, "tmpcopyup", "openat(\(what))")
             defer { close(s) }
+            var opened = stat()
+            try check(fstat(s, &opened), "tmpcopyup", "fstat(\(what))")
+            guard (opened.st_mode & S_IFMT) == S_IFREG else {
+                throw RuntimeError.unsafe(step: "tmpcopyup \(what)", reason: "\(name) changed type while being copied")
+            }
             let d = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
             try check(d, "tmpcopyup", "openat(\(what) copy)")
             defer { close(d) }

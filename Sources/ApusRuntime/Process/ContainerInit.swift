@@ -72,6 +72,8 @@ enum ContainerInit {
         // The parent answers with our pid as the host sees it, for the hooks' state.
         let hostPID = try sync.receive(expecting: APUS_SYNC_HOOKS_DONE, step: "waiting for createRuntime hooks").value
         let creating = plan.stateForHooks(status: .creating, pid: hostPID)
+        // As in runc, createContainer hooks start in the container's root.
+        try check(chdir(plan.rootfs), "running createContainer hooks", "chdir(\(plan.rootfs))")
         try Hooks.run(.createContainer, hooks: spec.hooks, state: creating)
 
         if plan.hasMountNamespace {
@@ -88,7 +90,8 @@ enum ContainerInit {
         if plan.hasMountNamespace { try rootfs.finish(masks: &masks) }
 
         let fdDirectory = try proc.open(try proc.selfPath("fd"), O_RDONLY | O_DIRECTORY)
-        let seccomp = try ProcessSetup.finalize(plan.process, seccomp: spec.linux?.seccomp,
+        let attributes = ProcessAttributes(process: plan.process, linux: spec.linux)
+        let seccomp = try ProcessSetup.finalize(plan.process, attributes: attributes, seccomp: spec.linux?.seccomp,
                                                 keyring: plan.noNewKeyring ? nil : "_ses.\(plan.id)",
                                                 preserveFDs: plan.preserveFDs, proc: proc)
         try sync.send(APUS_SYNC_READY)
@@ -105,7 +108,8 @@ enum ContainerInit {
         try check(fd, "waiting for start", "open(exec fifo)")
         var byte: UInt8 = 0x30
         try check(write(fd, &byte, 1), "waiting for start", "write(exec fifo)")
-        close(fd)
+        // `fd` stays open (close-on-exec) until execve: `start` reads until
+        // EOF, so it returns (and runs poststart) once the program runs.
         close(plan.fifoFD)
         close(ready.fdDirectory)
         try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: ready.hostPID))

@@ -10,19 +10,24 @@ enum ProcessSetup {
     /// Everything between a ready filesystem and exec, in the order the
     /// kernel needs, for the container's init and for `apus exec` alike.
     /// Everything that opens files or needs a newer syscall (openat2,
-    /// close_range) comes before the seccomp filter can be loaded: a profile
-    /// older than those syscalls must not break the runtime's own setup.
+    /// close_range, sched_setattr, set_mempolicy) comes before the seccomp
+    /// filter can be loaded: a profile older than those syscalls must not
+    /// break the runtime's own setup. Scheduling and the other attributes
+    /// need privileges, so they come before the capability drop.
     /// Returns the seccomp filter still to be loaded right before execve
     /// (with no_new_privs), or nil.
-    static func finalize(_ process: Process, seccomp profile: Seccomp?, keyring: String?,
-                         preserveFDs: Int32, proc: ProcFS?) throws -> SeccompFilter? {
+    static func finalize(_ process: Process, attributes: ProcessAttributes, seccomp profile: Seccomp?,
+                         keyring: String?, preserveFDs: Int32, proc: ProcFS?) throws -> SeccompFilter? {
         let lastCap = try Capabilities.lastCap()
         try rlimits(process)
         try oomScoreAdj(process, proc: proc)
         if let keyring { try Keyring.joinNew(name: keyring) }
+        try attributes.apply()
         try fixStdioOwnership(process.user)
-        try enterCwd(process.cwd)
-        _ = try lookPath(process.args?.first ?? "", env: process.env ?? [])
+        var cwd = try WorkingDirectory.enter(process.cwd)
+        defer { cwd.close() }
+        let program = process.args?.first ?? ""
+        if cwd.entered { _ = try lookPath(program, env: process.env ?? []) }
         try noNewPrivileges(process)
         try markCloseOnExec(from: 3 + preserveFDs)
         var seccomp = try profile.map { try SeccompFilter($0) }
@@ -34,6 +39,11 @@ enum ProcessSetup {
         try Capabilities.dropBounding(process.capabilities, lastCap: lastCap)
         try Capabilities.setKeepCaps(true)
         try user(process.user)
+        if !cwd.entered {
+            // Root could not enter it (runc's second chdir): the user may.
+            try cwd.enterAsUser()
+            _ = try lookPath(program, env: process.env ?? [])
+        }
         try Capabilities.setKeepCaps(false)
         try Capabilities.apply(process.capabilities)
         return seccomp
@@ -49,45 +59,18 @@ enum ProcessSetup {
         try check(rc, "closing inherited file descriptors", "close_range(\(3 + preserved), ~0)")
     }
 
-    /// process.cwd, resolved inside the container's root: symlinks are
-    /// followed as the container would see them, never out of it, and magic
-    /// links (/proc/*/fd/*, /proc/*/cwd) are refused. Done as root before the
-    /// user switch, as runc does; the result is checked to lie under the root.
-    static func enterCwd(_ cwd: String) throws {
-        let root = open("/", APUS_O_PATH | O_DIRECTORY | O_CLOEXEC)
-        try check(root, "changing to process.cwd", "open(/)")
-        defer { close(root) }
-        let fd = apus_openat2(root, cwd, UInt64(APUS_O_PATH | O_DIRECTORY | O_CLOEXEC), 0,
-                              SafePath.resolveInRoot | SafePath.resolveNoMagicLinks)
-        if fd < 0 {
-            let err = errno
-            if err == ELOOP || err == EXDEV {
-                throw RuntimeError.unsafe(step: "changing to process.cwd",
-                                          reason: "\"\(cwd)\" leads through a /proc magic link or outside the container (\(errnoText(err)))")
-            }
-            throw RuntimeError.syscall(step: "changing to process.cwd", call: "openat2(\(cwd), RESOLVE_IN_ROOT)", errno: err)
-        }
-        defer { close(fd) }
-        try check(fchdir(fd), "changing to process.cwd", "fchdir(\(cwd))")
-        // getcwd(3) fails (ENOENT) for a directory the root cannot reach.
-        var buf = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buf, buf.count) != nil, buf[0] == 0x2f else {
-            throw RuntimeError.unsafe(step: "changing to process.cwd", reason: "\"\(cwd)\" is not inside the container's root")
-        }
-    }
-
     /// Like runc: stdio that the caller handed in (pipes, files, the pty)
     /// is given to the container's user, so that it can reopen it
     /// (/dev/stdout); the group stays, /dev/null is left alone, and a
     /// descriptor we may not chown (unmapped owner, read-only fs) is skipped.
     static func fixStdioOwnership(_ user: User) throws {
-        var null = stat()
-        let haveNull = stat("/dev/null", &null) == 0 && (null.st_mode & S_IFMT) == S_IFCHR
         for fd: Int32 in 0...2 {
             var st = stat()
             guard fstat(fd, &st) == 0 else { continue }
             if st.st_uid == user.uid { continue }
-            if (st.st_mode & S_IFMT) == S_IFCHR && haveNull && st.st_rdev == null.st_rdev { continue }
+            // The null device by number, never by the rootfs's /dev/null
+            // (a fake one there would get the host's /dev/null chowned).
+            if (st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == makedev(1, 3) { continue }
             if fchown(fd, user.uid, st.st_gid) < 0 {
                 if errno == EINVAL || errno == EPERM || errno == EROFS || errno == EBADF { continue }
                 throw RuntimeError.syscall(step: "giving stdio to the container user", call: "fchown(\(fd), \(user.uid))", errno: errno)

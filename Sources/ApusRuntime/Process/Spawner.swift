@@ -15,6 +15,10 @@ struct Spawner {
     var uidMappings: [IDMapping]?
     var gidMappings: [IDMapping]?
     var cgroupPaths: [String: String] = [:]
+    /// A pidfd of a process whose namespaces (`joinFlags`) are joined at once
+    /// (exec); the caller keeps ownership.
+    var joinPidFD: Int32 = -1
+    var joinFlags: Int32 = 0
 
     /// The pids to kill if the caller fails half-way.
     struct Children {
@@ -59,6 +63,8 @@ struct Spawner {
         var cfg = apus_spawn_config()
         cfg.clone_flags = cloneFlags
         cfg.sync_fd = childEnd.fd
+        cfg.join_pidfd = joinPidFD
+        cfg.join_pidfd_flags = joinFlags
         cfg.join_count = Int32(fds.count)
         withUnsafeMutableBytes(of: &cfg.join_fds) { raw in
             for (i, fd) in fds.enumerated() { raw.storeBytes(of: fd, toByteOffset: i * 4, as: Int32.self) }
@@ -66,14 +72,22 @@ struct Spawner {
         withUnsafeMutableBytes(of: &cfg.join_types) { raw in
             for (i, j) in join.enumerated() { raw.storeBytes(of: j.type.cloneFlag, toByteOffset: i * 4, as: Int32.self) }
         }
+        // Signals are blocked only around the fork, so that no handler runs
+        // in a half-made child; both sides go back to the caller's mask.
+        var all = sigset_t(), old = sigset_t()
+        sigfillset(&all)
+        sigprocmask(SIG_BLOCK, &all, &old)
         let stage1 = timeOffsets.withCString { offsets -> pid_t in
             cfg.timens_offsets = offsets
             return apus_spawn(&cfg)
         }
+        let forkErrno = errno
+        sigprocmask(SIG_SETMASK, &old, nil)
         if stage1 == 0 {
             parentEnd.close()
             child(childEnd)
         }
+        errno = forkErrno
         childEnd.close()
         if stage1 < 0 {
             let err = errno

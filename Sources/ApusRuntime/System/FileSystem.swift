@@ -163,9 +163,37 @@ public enum FS {
         return a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
+    /// The path with "." and ".." resolved lexically, absolute ("/a/./b/../c" → "/a/c").
+    public static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for c in path.split(separator: "/") {
+            if c == "." { continue }
+            if c == ".." { _ = parts.popLast(); continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     public static func dirname(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }
         return String(path[..<slash])
     }
+}
+
+/// A point in time on the monotonic clock, for bounded waits.
+struct Deadline {
+    let end: Int64 // milliseconds
+
+    init(seconds: Int) { end = Deadline.now() + Int64(min(seconds, Int(Int32.max / 1000))) * 1000 }
+    init(milliseconds: Int) { end = Deadline.now() + Int64(milliseconds) }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Milliseconds left (0 when passed), in poll(2)'s type.
+    var remainingMilliseconds: Int32 { Int32(clamping: max(0, end - Deadline.now())) }
 }

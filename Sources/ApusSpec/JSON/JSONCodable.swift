@@ -44,12 +44,15 @@ public protocol JSONCodable {
 }
 
 extension JSONCodable {
-    /// Decodes a whole document, labelling errors with the file they came from.
-    public static func decode(_ bytes: [UInt8], file: String = "config.json") throws -> Self {
-        let value: JSONValue
+    /// Decodes a whole document, labelling errors with the file they came
+    /// from; `prepare` may adjust the parsed tree first (defaults).
+    public static func decode(_ bytes: [UInt8], file: String = "config.json",
+                              prepare: (inout JSONValue) -> Void = { _ in }) throws -> Self {
+        var value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch let e as JSONParseError {
             throw SpecError(e.message, at: .root, file: file)
         }
+        prepare(&value)
         do { return try Self(json: value, path: .root) } catch var e as SpecError {
             e.file = file
             throw e

@@ -25,6 +25,7 @@ enum apus_sync_type {
     APUS_SYNC_HOOKS = 5,        /* init → parent: run prestart/createRuntime hooks now */
     APUS_SYNC_HOOKS_DONE = 6,   /* parent → init */
     APUS_SYNC_READY = 7,        /* init → parent: set up, about to wait for start */
+    APUS_SYNC_GO = 8,           /* parent → exec'd process: in the cgroups now, exec */
 };
 
 struct apus_sync_msg {
@@ -38,6 +39,8 @@ struct apus_spawn_config {
     int join_fds[APUS_MAX_JOIN];     /* namespace files to setns() into, user ns first */
     int join_types[APUS_MAX_JOIN];   /* their CLONE_NEW* types */
     int join_count;
+    int join_pidfd;                  /* >= 0: setns(join_pidfd, join_pidfd_flags) first (all at once) */
+    int join_pidfd_flags;
     int sync_fd;                     /* the children's end of the sync socketpair */
     const char *timens_offsets;      /* written after unshare(CLONE_NEWTIME); may be NULL */
 };
@@ -90,6 +93,20 @@ int apus_signalfd(const sigset_t *mask);
 int apus_signalfd_read(int fd);
 
 
+/* ---- process attributes (Process/ProcessAttributes.swift); pid 0 is the caller ---- */
+/* sched_setattr(2) with a struct sched_attr of SCHED_ATTR_SIZE_VER1 (no util clamps). */
+int apus_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                       uint64_t runtime, uint64_t deadline, uint64_t period);
+/* ioprio_set(IOPRIO_WHO_PROCESS, pid, ioprio). */
+int apus_ioprio_set(pid_t pid, int ioprio);
+/* set_mempolicy(2) (the caller only); nodemask may be NULL with maxnode 0. */
+int apus_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode);
+/* sched_setaffinity(2) / sched_getaffinity(2) with a mask of `words` 64-bit words. */
+int apus_sched_setaffinity(pid_t pid, const uint64_t *mask, size_t words);
+int apus_sched_getaffinity(pid_t pid, uint64_t *mask, size_t words);
+/* personality(2) (glibc's is hidden from Swift): the previous persona, or -1. */
+int apus_personality(unsigned long persona);
+
 /* ---- fd-based mounts (new mount API): no path is re-resolved ---- */
 /* open_tree(2): flags OPEN_TREE_CLONE etc.; returns an O_PATH mount fd. */
 int apus_open_tree(int dirfd, const char *path, unsigned int flags);
@@ -121,6 +138,9 @@ int apus_probe_last_cap(void);
 int apus_close_fds_except(unsigned int first, const int *keep, int nkeep);
 /* Clears ONLCR on a terminal (runc's output is "\n", not "\r\n"). */
 int apus_clear_onlcr(int fd);
+
+/* renameat2(RENAME_NOREPLACE): fails with EEXIST when `to` exists (even an empty directory). */
+int apus_rename_noreplace(const char *from, const char *to);
 
 /* The git commit the binary was built from (set by the Makefile), or "unknown". */
 const char *apus_build_commit(void);
