@@ -17,7 +17,10 @@ public enum Cgroups {
     }
 
     public static func hierarchies(mountinfo: String? = nil) -> [Hierarchy] {
-        let mounts = mountinfo.map(MountEntry.parse) ?? MountEntry.current()
+        hierarchies(mounts: mountinfo.map(MountEntry.parse) ?? MountEntry.current())
+    }
+
+    public static func hierarchies(mounts: [MountEntry]) -> [Hierarchy] {
         var out: [Hierarchy] = []
         for m in mounts {
             switch m.fsType {

@@ -176,13 +176,13 @@ extension InspectReport {
         seccompMode = st.seccompMode == 2 ? .filter : st.seccompMode == 1 ? .strict : .disabled
         seccompFilters = st.seccompFilters
         lsm = view.lsmLabel()
-        let hierarchies = Cgroups.hierarchies()
+        let host = MountEntry.current()
+        let hierarchies = Cgroups.hierarchies(mounts: host)
         cgroupLayout = Cgroups.layout(hierarchies)
         let membership = (try? view.read("cgroup")) ?? ""
         cgroupMembership = Cgroups.membership(membership)
         cgroupPaths = Cgroups.directories(membership: membership, hierarchies: hierarchies)
         limits = CgroupLimits.read(cgroupPaths)
-        let host = MountEntry.current()
         let table = MountEntry.parse(try view.read("mountinfo"))
         mounts = zip(table, MountEntry.hidden(table)).map { m, hidden in
             MountPoint(entry: m, hostSource: KernelView.hostPath(of: m, in: host), hidden: hidden)
