@@ -406,6 +406,27 @@ is_runc_before_1_2() {
 }
 
 # --------------------------------------------------------------------------
+# cgroups of a container (resources.bats, inspect.bats)
+# --------------------------------------------------------------------------
+
+# cg_file CONTROLLER FILE: the container init's cgroup file for a v1
+# controller, or the v2 one when the host has no such v1 hierarchy.
+cg_file() {
+	local pid line
+	pid=$(container_pid "$id")
+	line=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
+	if [ -n "$line" ]; then
+		local mp
+		mp=$(awk -v c="$1" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) print $5 }' /proc/self/mountinfo | head -1)
+		echo "$mp$line/$2"
+	else
+		echo "/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")/$2"
+	fi
+}
+
+v1_has() { awk -v c="$1" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) f = 1 } END { exit !f }' /proc/self/mountinfo; }
+
+# --------------------------------------------------------------------------
 # setup / teardown
 # --------------------------------------------------------------------------
 

@@ -4,23 +4,6 @@
 
 load helpers
 
-# cg_file CONTROLLER FILE: the container init's cgroup file for a v1
-# controller, or the v2 one when the host has no such v1 hierarchy.
-cg_file() {
-	local pid line
-	pid=$(container_pid "$id")
-	line=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
-	if [ -n "$line" ]; then
-		local mp
-		mp=$(awk -v c="$1" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) print $5 }' /proc/self/mountinfo | head -1)
-		echo "$mp$line/$2"
-	else
-		echo "/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")/$2"
-	fi
-}
-
-v1_has() { awk -v c="$1" '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) f = 1 } END { exit !f }' /proc/self/mountinfo; }
-
 @test "resources: cpu shares, quota and period (v1 cpu)" {
 	v1_has cpu || skip "no v1 cpu hierarchy on this host"
 	update_config '.linux.resources.cpu = {"shares": 512, "quota": 50000, "period": 100000}'

@@ -5,11 +5,15 @@
 # Times, with hyperfine (200 runs after 20 warm-ups, no intermediate shell):
 #   apus --version, apus features, runc --version, runc features, crun --version,
 #   apus --root R state ID  vs  runc --root R2 state ID  (a created busybox
-#   container with each runtime, deleted afterwards), and /bin/true for scale
+#   container with each runtime, deleted afterwards),
+#   apus --root R inspect --format json ID2 (a running apus container),
+#   and /bin/true for scale
 # and prints median / mean and the ratio to runc (and crun for --version).
 #
 # Fails (exit 1) if the median of `apus --version` or `apus features` is above
-# APUS_BENCH_LIMIT_MS (default 3 ms): the startup requirement for apus.
+# APUS_BENCH_LIMIT_MS (default 3 ms), the startup requirement for apus, or
+# that of `apus inspect` above APUS_INSPECT_LIMIT_MS (default 5 ms): it is a
+# read-only query like `state`.
 # Environment: RUNS (200), WARMUP (20), RUNC (/usr/sbin/runc), CRUN (crun),
 # VERBOSE=1 to see hyperfine's own report.
 
@@ -19,6 +23,7 @@ APUS=${1:-}
 RUNS=${RUNS:-200}
 WARMUP=${WARMUP:-20}
 LIMIT_MS=${APUS_BENCH_LIMIT_MS:-3}
+INSPECT_LIMIT_MS=${APUS_INSPECT_LIMIT_MS:-5}
 RUNC=${RUNC:-/usr/sbin/runc}
 CRUN=${CRUN:-$(command -v crun || true)}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
@@ -47,6 +52,7 @@ chmod 755 "$WORK"
 TAG="$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 ID_APUS="apus-bench-$TAG-apus"
 ID_RUNC="apus-bench-$TAG-runc"
+ID_RUNNING="apus-bench-$TAG-running"
 ROOT_APUS="$WORK/root-apus"
 ROOT_RUNC="$WORK/root-runc"
 
@@ -65,9 +71,12 @@ run_closed() {
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	if [ -d "$ROOT_APUS/$ID_APUS" ]; then
-		timeout -s KILL 20 "$APUS" --root "$ROOT_APUS" delete --force "$ID_APUS" </dev/null >/dev/null 2>&1 || true
-	fi
+	local id
+	for id in "$ID_APUS" "$ID_RUNNING"; do
+		if [ -d "$ROOT_APUS/$id" ]; then
+			timeout -s KILL 20 "$APUS" --root "$ROOT_APUS" delete --force "$id" </dev/null >/dev/null 2>&1 || true
+		fi
+	done
 	if [ -n "$RUNC" ] && [ -d "$ROOT_RUNC/$ID_RUNC" ]; then
 		timeout -s KILL 20 "$RUNC" --root "$ROOT_RUNC" delete --force "$ID_RUNC" </dev/null >/dev/null 2>&1 || true
 	fi
@@ -97,6 +106,8 @@ else
 	mv "$WORK/config.json" "$WORK/bundle/config.json"
 	run_closed "$APUS" --root "$ROOT_APUS" create --bundle "$WORK/bundle" "$ID_APUS" ||
 		die "apus create failed: $(cat "$WORK/last.err")"
+	run_closed "$APUS" --root "$ROOT_APUS" run -d --bundle "$WORK/bundle" "$ID_RUNNING" ||
+		die "apus run -d failed: $(cat "$WORK/last.err")"
 	if [ -n "$RUNC" ]; then
 		run_closed "$RUNC" --root "$ROOT_RUNC" create --bundle "$WORK/bundle" "$ID_RUNC" ||
 			die "runc create failed: $(cat "$WORK/last.err")"
@@ -116,6 +127,7 @@ BENCH=(
 if [ -n "$STATE_BENCH" ]; then
 	BENCH+=("apus state|$APUS --root $ROOT_APUS state $ID_APUS")
 	[ -n "$RUNC" ] && BENCH+=("runc state|$RUNC --root $ROOT_RUNC state $ID_RUNC")
+	BENCH+=("apus inspect|$APUS --root $ROOT_APUS inspect --format json $ID_RUNNING")
 fi
 
 HF_ARGS=("${SHELL_OPT[@]}" --runs "$RUNS" --warmup "$WARMUP" --style basic --export-json "$WORK/results.json")
@@ -139,6 +151,7 @@ hyperfine "${HF_ARGS[@]}" </dev/null >"$WORK/hyperfine.out" 2>&1 || {
 # also make sure the containers are still what we think they are)
 if [ -n "$STATE_BENCH" ]; then
 	[ "$("$APUS" --root "$ROOT_APUS" state "$ID_APUS" | jq -r .status)" = created ] || die "apus container is not 'created'"
+	[ "$("$APUS" --root "$ROOT_APUS" state "$ID_RUNNING" | jq -r .status)" = running ] || die "apus container is not 'running'"
 fi
 
 # --- report --------------------------------------------------------------------
@@ -164,12 +177,16 @@ echo "(ratios compare medians; below 1.00x apus is faster)"
 # --- requirement ---------------------------------------------------------------
 echo
 fail=0
-for name in "apus --version" "apus features"; do
+LIMITS=("apus --version|$LIMIT_MS" "apus features|$LIMIT_MS")
+[ -n "$STATE_BENCH" ] && LIMITS+=("apus inspect|$INSPECT_LIMIT_MS")
+for entry in "${LIMITS[@]}"; do
+	name=${entry%%|*}
+	limit=${entry#*|}
 	median_ms="$(jq -r --arg n "$name" '.results[] | select(.command == $n) | .median * 1000' "$WORK/results.json")"
-	if awk -v m="$median_ms" -v l="$LIMIT_MS" 'BEGIN { exit !(m <= l) }'; then
-		printf 'PASS  %-15s median %.2f ms <= %s ms\n' "$name" "$median_ms" "$LIMIT_MS"
+	if awk -v m="$median_ms" -v l="$limit" 'BEGIN { exit !(m <= l) }'; then
+		printf 'PASS  %-15s median %.2f ms <= %s ms\n' "$name" "$median_ms" "$limit"
 	else
-		printf 'FAIL  %-15s median %.2f ms >  %s ms\n' "$name" "$median_ms" "$LIMIT_MS"
+		printf 'FAIL  %-15s median %.2f ms >  %s ms\n' "$name" "$median_ms" "$limit"
 		fail=1
 	fi
 done

@@ -3,8 +3,8 @@
 # tools/demo.sh APUS_BINARY -- a guided tour of apus (run by `make demo`).
 #
 # Builds a throw-away busybox bundle, runs one container in the foreground,
-# then walks a second one through create / state / start / state / kill /
-# delete.  Everything (containers, state root, bundle) lives under one temp
+# then walks a second one through create / state / start / state / inspect /
+# kill / delete.  Everything (containers, state root, bundle) lives under one temp
 # directory and is removed on exit, also when a step fails or on Ctrl-C.
 # Needs root, jq and a static busybox (/bin/busybox, Debian: busybox-static).
 
@@ -177,6 +177,11 @@ step "state again: now 'running'"
 show apus --root "$ROOT" state "$ID2"
 echo
 show apus --root "$ROOT" list
+
+step "inspect: what the container really isolates, read from the kernel" \
+	"Namespaces, capabilities, seccomp, cgroup limits and mounts as /proc and the cgroup" \
+	"files show them, and the risks found there ('apus check' judges a config the same way)."
+show apus --root "$ROOT" inspect "$ID2"
 
 step "kill: send a signal to the container's init (default SIGTERM)" \
 	"Our shell traps TERM and exits cleanly; a program without a handler would" \

@@ -13,10 +13,20 @@ public enum ConfigLoader {
 
     /// Decodes `bytes`, then throws the first of `validate()`'s errors, if any.
     public static func decodeAndValidate(bytes: [UInt8]) throws -> Spec {
-        if bytes.count > maxConfigSize { throw tooLarge() }
-        let spec = try Spec.decode(bytes)
+        let spec = try decode(bytes: bytes)
         if let first = spec.validate().first { throw first }
         return spec
+    }
+
+    /// Reads and decodes `path` without validating it (`apus check` lists
+    /// every validation error itself).
+    public static func decode(path: String) throws -> Spec {
+        try decode(bytes: readDocument(path))
+    }
+
+    private static func decode(bytes: [UInt8]) throws -> Spec {
+        if bytes.count > maxConfigSize { throw tooLarge() }
+        return try Spec.decode(bytes)
     }
 
     private static func tooLarge(_ file: String = "config.json") -> SpecError {

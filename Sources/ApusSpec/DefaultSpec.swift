@@ -3,6 +3,13 @@
 extension Spec {
     public static let version = "1.2.1"
 
+    /// The kernel files runc's default config masks (also what `apus check`
+    /// and `inspect` expect a container with a /proc or /sys to mask).
+    public static let defaultMaskedPaths = [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+    ]
+
     public static func example(rootless: Bool, uid: UInt32 = 0, gid: UInt32 = 0) -> Spec {
         var spec = Spec(ociVersion: version)
         let caps: [Capability] = [.CAP_AUDIT_WRITE, .CAP_KILL, .CAP_NET_BIND_SERVICE]
@@ -40,8 +47,7 @@ extension Spec {
             linux.resources = resources
         }
         linux.namespaces = namespaces.map { LinuxNamespace(type: $0) }
-        linux.maskedPaths = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                             "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]
+        linux.maskedPaths = defaultMaskedPaths
         linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
         spec.linux = linux
         return spec

@@ -34,7 +34,7 @@ extension Spec {
 }
 
 /// Identifies nsfs files (/proc/PID/ns/*, or bind mounts of them).
-enum NamespaceFile {
+public enum NamespaceFile {
     enum Problem: Error {
         case cannotOpen(Int32)
         case notNamespace
@@ -72,7 +72,7 @@ enum NamespaceFile {
     }
 
     /// True if both paths name the same namespace (same device and inode).
-    static func isSame(_ a: String, _ b: String) -> Bool {
+    public static func isSame(_ a: String, _ b: String) -> Bool {
         var sa = stat(), sb = stat()
         guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino

@@ -161,7 +161,7 @@ struct Validator {
 }
 
 /// A string in JSON quotes, escaped so messages stay on one line.
-func quoted(_ s: String) -> String {
+public func quoted(_ s: String) -> String {
     var out = ""
     JSONWriter.appendQuoted(s, to: &out)
     return out

@@ -44,6 +44,11 @@ let criuFlags: [Flag] = [
 ]
 
 let commands: [Command] = [
+    Command(name: "check", usage: "", summary: "check a bundle without creating anything: every config error, and what the container would not isolate",
+            flags: [.value("bundle", "b", help: "path to the root of the bundle directory, defaults to the current directory"),
+                    .value("format", "f", help: "select one of: text or json (default: \"text\")"),
+                    .bool("strict", help: "exit with status 1 on any risk as well as on an error")],
+            args: .exactly(0), run: Handlers.check),
     Command(name: "checkpoint", usage: "<container-id>", summary: "checkpoint a running container",
             flags: criuFlags + [
                 .value("parent-path", help: "path for previous criu image files in pre-dump"),
@@ -79,6 +84,8 @@ let commands: [Command] = [
                 .bool("ignore-paused", help: "allow exec in a paused container"),
             ], args: .atLeast(1), reorder: false, run: Handlers.exec),
     Command(name: "features", usage: "", summary: "show the enabled features", args: .exactly(0), run: Handlers.features),
+    Command(name: "inspect", usage: "<container-id>", summary: "show what a container really isolates, read from the kernel, and its risks",
+            flags: [.value("format", "f", help: "select one of: table or json (default: \"table\")")], run: Handlers.inspect),
     Command(name: "kill", usage: "<container-id> [signal]", summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
             flags: [.bool("all", "a", help: "send the specified signal to all processes inside the container")],
             args: .between(1, 2), run: Handlers.kill),

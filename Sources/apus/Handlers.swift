@@ -154,6 +154,22 @@ enum Handlers {
         return 0
     }
 
+    static func check(_ inv: Invocation) throws -> Int32 {
+        let format = inv.flags.string("format") ?? "text"
+        guard format == "text" || format == "json" else { throw RuntimeError.usage("invalid format option") }
+        let report = Check.run(bundle: inv.flags.string("bundle") ?? ".")
+        Output.stdout(format == "json" ? JSONWriter.compact(report.json) + "\n" : IsolationOutput.check(report))
+        return !report.errors.isEmpty || (inv.flags.bool("strict") && !report.risks.isEmpty) ? 1 : 0
+    }
+
+    static func inspect(_ inv: Invocation) throws -> Int32 {
+        let format = inv.flags.string("format") ?? "table"
+        guard format == "table" || format == "json" else { throw RuntimeError.usage("invalid format option") }
+        let report = try inv.runtime.inspect(id: inv.args[0])
+        Output.stdout(format == "json" ? JSONWriter.compact(report.json) + "\n" : IsolationOutput.inspect(report))
+        return 0
+    }
+
     static func features(_ inv: Invocation) throws -> Int32 {
         Output.stdout(JSONWriter.indented(FeaturesReport.current.json, indent: "    ") + "\n")
         return 0

@@ -12,7 +12,7 @@ enum CgroupResources {
     ]
 
     static func apply(_ r: Resources?, devices: [LinuxDevice]?, paths: [String: String]) throws {
-        try rejectUnsupported(r)
+        if let first = unsupported(r).first { throw first }
         try applyDevices(r?.devices, devices: devices, paths: paths)
         if let limit = r?.pids?.limit {
             let value = limit > 0 ? String(limit) : "max"
@@ -24,18 +24,12 @@ enum CgroupResources {
         if let cpu = r?.cpu { try applyCPU(cpu, paths: paths) }
     }
 
-    /// The v1 directory of the hierarchy holding `controller` (keys can be
-    /// "cpu", "cpu,cpuacct", ...).
-    private static func v1Dir(_ paths: [String: String], _ controller: String) -> String? {
-        paths.first { $0.key.split(separator: ",").contains(Substring(controller)) }?.value
-    }
-
     private static func unsupported(_ path: String, _ reason: String) -> RuntimeError {
         RuntimeError.unsupported(path: "linux.resources." + path, reason: reason)
     }
 
     private static func applyMemory(_ m: MemoryResources, paths: [String: String]) throws {
-        if let dir = v1Dir(paths, "memory") {
+        if let dir = Cgroups.v1Dir(paths, "memory") {
             // A new cgroup is unlimited: the limit goes first, then memsw (which must be >= it).
             if let limit = m.limit { try FS.write(dir + "/memory.limit_in_bytes", String(limit)) }
             if let swap = m.swap {
@@ -64,7 +58,7 @@ enum CgroupResources {
 
     private static func applyCPU(_ c: CPUResources, paths: [String: String]) throws {
         if c.cpus != nil || c.mems != nil {
-            let dir = try v1Dir(paths, "cpuset") ?? v2Dir(paths, controller: "cpuset")
+            let dir = try Cgroups.v1Dir(paths, "cpuset") ?? v2Dir(paths, controller: "cpuset")
             guard let dir else { throw unsupported("cpu.cpus", "no cpuset cgroup controller on this host") }
             if let cpus = c.cpus, !cpus.isEmpty { try FS.write(dir + "/cpuset.cpus", cpus) }
             if let mems = c.mems, !mems.isEmpty { try FS.write(dir + "/cpuset.mems", mems) }
@@ -72,7 +66,7 @@ enum CgroupResources {
         let wantsCPU = c.shares != nil || c.quota != nil || c.period != nil || c.burst != nil
             || c.realtimeRuntime != nil || c.realtimePeriod != nil || c.idle != nil
         guard wantsCPU else { return }
-        if let dir = v1Dir(paths, "cpu") {
+        if let dir = Cgroups.v1Dir(paths, "cpu") {
             if c.idle != nil { throw unsupported("cpu.idle", "needs cgroup v2") }
             if let shares = c.shares, shares > 0 { try FS.write(dir + "/cpu.shares", String(shares)) }
             // The period first: the kernel checks the quota against it.
@@ -110,24 +104,65 @@ enum CgroupResources {
         return dir
     }
 
-    private static func rejectUnsupported(_ r: Resources?) throws {
-        guard let r else { return }
-        func reject(_ path: String, _ present: Bool) throws {
-            if present { throw RuntimeError.unsupported(path: "linux.resources." + path, reason: "not supported by this version of apus yet") }
+    /// Resource properties Apus does not apply yet (empty if none).
+    static func unsupported(_ r: Resources?) -> [RuntimeError] {
+        guard let r else { return [] }
+        var out: [RuntimeError] = []
+        func reject(_ path: String, _ present: Bool) {
+            if present { out.append(.unsupported(path: "linux.resources." + path, reason: "not supported by this version of apus yet")) }
         }
         if let m = r.memory {
-            try reject("memory.reservation", m.reservation != nil)
-            try reject("memory.kernel", m.kernel != nil)
-            try reject("memory.kernelTCP", m.kernelTCP != nil)
-            try reject("memory.swappiness", m.swappiness != nil)
-            try reject("memory.disableOOMKiller", m.disableOOMKiller == true)
+            reject("memory.reservation", m.reservation != nil)
+            reject("memory.kernel", m.kernel != nil)
+            reject("memory.kernelTCP", m.kernelTCP != nil)
+            reject("memory.swappiness", m.swappiness != nil)
+            reject("memory.disableOOMKiller", m.disableOOMKiller == true)
         }
-        try reject("blockIO", r.blockIO != nil)
-        try reject("hugepageLimits", !(r.hugepageLimits ?? []).isEmpty)
-        try reject("network", r.network != nil)
-        try reject("rdma", !(r.rdma ?? [:]).isEmpty)
-        try reject("unified", !(r.unified ?? [:]).isEmpty)
+        reject("blockIO", r.blockIO != nil)
+        reject("hugepageLimits", !(r.hugepageLimits ?? []).isEmpty)
+        reject("network", r.network != nil)
+        reject("rdma", !(r.rdma ?? [:]).isEmpty)
+        reject("unified", !(r.unified ?? [:]).isEmpty)
+        return out
     }
+
+    /// Everything `apply` would refuse on this host, found without writing
+    /// anything (`apus check`): unsupported properties, and controllers the
+    /// host's cgroup layout does not offer (v1 first, as `apply` chooses).
+    static func problems(_ r: Resources?, hierarchies: [Cgroups.Hierarchy]) -> [RuntimeError] {
+        guard let r else { return [] }
+        var out = unsupported(r)
+        let v1 = { (c: String) in hierarchies.first { $0.key != "unified" && $0.key.split(separator: ",").contains(Substring(c)) } }
+        let v2 = hierarchies.first { $0.key == "unified" }
+            .flatMap { try? FS.readString($0.mountPoint + "/cgroup.controllers") }?
+            .split(whereSeparator: { $0 == " " || $0 == "\n" }) ?? []
+        func need(_ controller: String, for path: String, _ present: Bool) {
+            if present && v1(controller) == nil && !v2.contains(Substring(controller)) {
+                out.append(unsupported(path, "no \(controller) cgroup controller on this host"))
+            }
+        }
+        need("pids", for: "pids", r.pids != nil)
+        need("memory", for: "memory", r.memory?.limit != nil || r.memory?.swap != nil)
+        if r.memory?.swap != nil, let h = v1("memory"), !FS.exists(h.mountPoint + "/memory.memsw.limit_in_bytes") {
+            out.append(unsupported("memory.swap", "this kernel has no swap accounting (memory.memsw.* is missing)"))
+        }
+        if let c = r.cpu {
+            need("cpuset", for: "cpu.cpus", c.cpus != nil || c.mems != nil)
+            let wantsCPU = c.shares != nil || c.quota != nil || c.period != nil || c.burst != nil
+                || c.realtimeRuntime != nil || c.realtimePeriod != nil || c.idle != nil
+            need("cpu", for: "cpu", wantsCPU)
+            if v1("cpu") != nil, c.idle != nil { out.append(unsupported("cpu.idle", "needs cgroup v2")) }
+            if v1("cpu") == nil, v2.contains("cpu"), c.realtimeRuntime != nil || c.realtimePeriod != nil {
+                out.append(unsupported("cpu.realtimeRuntime", "real-time scheduling limits need cgroup v1"))
+            }
+        }
+        if !(r.devices ?? []).isEmpty && v1("devices") == nil { out.append(devicesNeedV1) }
+        return out
+    }
+
+    static let devicesNeedV1 = RuntimeError.unsupported(
+        path: "linux.resources.devices",
+        reason: "device rules need the cgroup v1 devices controller (cgroup v2 device filtering is not supported yet)")
 
     private static func rule(_ d: DeviceCgroupRule) -> String {
         let type = (d.type ?? "a").isEmpty ? "a" : (d.type ?? "a")
@@ -139,10 +174,7 @@ enum CgroupResources {
 
     private static func applyDevices(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?, paths: [String: String]) throws {
         guard let rules, !rules.isEmpty else { return }
-        guard let dir = paths["devices"] else {
-            throw RuntimeError.unsupported(path: "linux.resources.devices",
-                                           reason: "device rules need the cgroup v1 devices controller (cgroup v2 device filtering is not supported yet)")
-        }
+        guard let dir = paths["devices"] else { throw devicesNeedV1 }
         for d in rules {
             try FS.write(dir + (d.allow ? "/devices.allow" : "/devices.deny"), rule(d))
         }

@@ -18,7 +18,10 @@ public enum Cgroups {
     }
 
     public static func hierarchies(mountinfo: String? = nil) -> [Hierarchy] {
-        let mounts = mountinfo.map(MountEntry.parse) ?? MountEntry.current()
+        hierarchies(mounts: mountinfo.map(MountEntry.parse) ?? MountEntry.current())
+    }
+
+    public static func hierarchies(mounts: [MountEntry]) -> [Hierarchy] {
         var out: [Hierarchy] = []
         for m in mounts {
             switch m.fsType {
@@ -48,7 +51,13 @@ public enum Cgroups {
 
     /// This process's cgroup in each hierarchy, from /proc/self/cgroup.
     static func ownPaths() -> [String: String] {
-        guard let text = try? FS.readString("/proc/self/cgroup") else { return [:] }
+        membership((try? FS.readString("/proc/self/cgroup")) ?? "")
+    }
+
+    /// A /proc/PID/cgroup text as hierarchy key → cgroup path (as the
+    /// reader's cgroup namespace shows it): "4:memory:/a" → "memory": "/a",
+    /// "0::/a" → "unified": "/a".
+    static func membership(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
@@ -82,6 +91,24 @@ public enum Cgroups {
             var base = visible(own[h.key] ?? "/", under: h.root)
             if pureV2 && base != "/" { base = FS.dirname(base) }
             out[h.key] = FS.join(FS.join(h.mountPoint, base), inner)
+        }
+        return out
+    }
+
+    /// The v1 directory of the hierarchy holding `controller` (keys can be
+    /// "cpu", "cpu,cpuacct", ...).
+    static func v1Dir(_ paths: [String: String], _ controller: String) -> String? {
+        paths.first { $0.key.split(separator: ",").contains(Substring(controller)) }?.value
+    }
+
+    /// A process's cgroup directory in each hierarchy, from its
+    /// /proc/PID/cgroup text (read in our cgroup namespace).
+    static func directories(membership text: String, hierarchies: [Hierarchy]) -> [String: String] {
+        let member = membership(text)
+        var out: [String: String] = [:]
+        for h in hierarchies {
+            guard let path = member[h.key] else { continue }
+            out[h.key] = FS.join(h.mountPoint, visible(path, under: h.root))
         }
         return out
     }

@@ -90,3 +90,7 @@ func makedev(_ major: UInt32, _ minor: UInt32) -> dev_t {
     dev |= dev_t(major & ~0xfff) << 32 | dev_t(minor & ~0xff) << 12
     return dev
 }
+
+/// The inverse of makedev (glibc's gnu_dev_major/minor are macros Swift cannot see).
+func major(_ dev: dev_t) -> Int64 { Int64((dev >> 8) & 0xfff | (dev >> 32) & ~0xfff) }
+func minor(_ dev: dev_t) -> Int64 { Int64(dev & 0xff | (dev >> 12) & ~0xff) }

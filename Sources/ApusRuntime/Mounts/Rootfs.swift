@@ -63,11 +63,11 @@ struct Rootfs {
         let type = m.type ?? (opts.isBind ? "bind" : "")
         let step = "mounts[\(index)] (\(m.destination))"
         var source = m.source ?? type
-        let isBind = opts.isBind || type == "bind"
+        let isBind = ConfigMount.isBind(m)
         var isDir = true
         if isBind {
             // A relative source is relative to the bundle (runtime-spec).
-            source = m.source.map { $0.hasPrefix("/") ? $0 : FS.join(bundle, $0) } ?? ""
+            source = ConfigMount.hostSource(m, bundle: bundle) ?? ""
             var st = stat()
             if stat(source, &st) < 0 {
                 throw RuntimeError.syscall(step: "\(step): bind source", call: "stat(\(source))", errno: errno)

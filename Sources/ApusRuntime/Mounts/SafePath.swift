@@ -17,11 +17,18 @@ struct SafePath {
         try check(rootFD, "opening rootfs", "open(\(rootfs))")
     }
 
+    /// Takes over an fd of a root directory (another process's, from ProcFS.root(of:)).
+    init(rootFD: Int32, path: String) {
+        self.rootFD = rootFD
+        self.rootPath = path
+    }
+
     func close() { _ = Glibc.close(rootFD) }
 
-    /// An O_PATH fd for `path` inside the rootfs, or nil if it does not exist.
-    func open(_ path: String) throws -> Int32? {
-        let fd = apus_openat2(rootFD, path, UInt64(APUS_O_PATH | O_CLOEXEC), 0, Self.resolveInRoot | Self.resolveNoMagicLinks)
+    /// An fd (O_PATH unless `flags` say otherwise) for `path` inside the
+    /// rootfs, or nil if it does not exist.
+    func open(_ path: String, flags: Int32 = APUS_O_PATH) throws -> Int32? {
+        let fd = apus_openat2(rootFD, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), 0, Self.resolveInRoot | Self.resolveNoMagicLinks)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw RuntimeError.syscall(step: "resolving \(path) in the rootfs", call: "openat2(\(path), RESOLVE_IN_ROOT)", errno: errno)

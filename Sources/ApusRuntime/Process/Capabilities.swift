@@ -8,6 +8,7 @@ import Glibc
 /// runc: the runtime's own privileges never leak into the container.
 enum Capabilities {
     static let version3: UInt32 = 0x2008_0522
+    static let PR_CAPBSET_READ: Int32 = 23
     static let PR_CAPBSET_DROP: Int32 = 24
     static let PR_SET_KEEPCAPS: Int32 = 8
     static let PR_CAP_AMBIENT: Int32 = 47
@@ -21,6 +22,11 @@ enum Capabilities {
         let last = apus_probe_last_cap()
         guard last >= 0 else { throw RuntimeError.syscall(step: "capabilities", call: "prctl(PR_CAPBSET_READ)", errno: errno) }
         return last
+    }
+
+    /// The caller's bounding set: what it can give a container.
+    static func bounding() -> Set<Capability> {
+        Set(Capability.allCases.filter { apus_prctl(PR_CAPBSET_READ, UInt($0.number), 0, 0, 0) == 1 })
     }
 
     static func dropBounding(_ caps: LinuxCapabilities?, lastCap: Int32) throws {

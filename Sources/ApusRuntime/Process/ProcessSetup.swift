@@ -111,31 +111,45 @@ enum ProcessSetup {
         umask(mode_t(user.umask ?? 0o022))
     }
 
+    /// What a candidate for args[0] turned out to be.
+    enum Candidate {
+        case missing(Int32), notRegular, notExecutable(Int32), executable
+    }
+
     /// Resolves args[0] like execvp, with the container's PATH, so that a
-    /// missing program fails `create`, not the later `start`.
-    static func lookPath(_ name: String, env: [String]) throws -> String {
+    /// missing program fails `create`, not the later `start`. `probe` looks
+    /// at one candidate path: by default in the caller's root (the init's,
+    /// after pivot_root); `apus check` looks inside the rootfs instead.
+    static func lookPath(_ name: String, env: [String], probe: (String) -> Candidate = probe) throws -> String {
         if name.contains("/") {
-            var st = stat()
-            if stat(name, &st) < 0 {
-                throw RuntimeError.syscall(step: "finding the program", call: "stat(\(name))", errno: errno)
-            }
-            // A directory (or other non-file) cannot be executed: fail create, as runc does.
-            if (st.st_mode & S_IFMT) != S_IFREG {
+            switch probe(name) {
+            case .missing(let err):
+                throw RuntimeError.syscall(step: "finding the program", call: "stat(\(name))", errno: err)
+            case .notRegular:
+                // A directory (or other non-file) cannot be executed: fail create, as runc does.
                 throw RuntimeError.syscall(step: "finding the program", call: "exec(\(name))", errno: EACCES)
+            case .notExecutable(let err):
+                throw RuntimeError.syscall(step: "finding the program", call: "access(\(name), X_OK)", errno: err)
+            case .executable:
+                return name
             }
-            if access(name, X_OK) == 0 { return name }
-            throw RuntimeError.syscall(step: "finding the program", call: "access(\(name), X_OK)", errno: errno)
         }
         let pathVar = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for dir in pathVar.split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
-            var st = stat()
-            if stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(candidate, X_OK) == 0 {
-                return candidate
-            }
+            if case .executable = probe(candidate) { return candidate }
         }
         throw RuntimeError.other("exec: \"\(name)\": executable file not found in $PATH")
+    }
+
+    /// stat(2) and access(2) in the caller's root.
+    static func probe(_ path: String) -> Candidate {
+        var st = stat()
+        if stat(path, &st) < 0 { return .missing(errno) }
+        if (st.st_mode & S_IFMT) != S_IFREG { return .notRegular }
+        if access(path, X_OK) < 0 { return .notExecutable(errno) }
+        return .executable
     }
 
     /// The environment the program gets: process.env, plus HOME from the

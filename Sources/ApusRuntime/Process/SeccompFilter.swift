@@ -44,19 +44,34 @@ final class SeccompFilter {
         }
     }
 
-    /// Rejects what Apus cannot honour, before anything is created.
-    static func checkSupported(_ s: Seccomp) throws {
+    /// What Apus cannot honour in the profile (empty if nothing), checked
+    /// before anything is created.
+    static func unsupported(_ s: Seccomp) -> [RuntimeError] {
+        var out: [RuntimeError] = []
         if s.defaultAction == .SCMP_ACT_NOTIFY || (s.syscalls ?? []).contains(where: { $0.action == .SCMP_ACT_NOTIFY })
             || !(s.listenerPath ?? "").isEmpty {
-            throw RuntimeError.unsupported(path: "linux.seccomp", reason: "SCMP_ACT_NOTIFY and listenerPath are not supported by this version of apus yet")
+            out.append(.unsupported(path: "linux.seccomp", reason: "SCMP_ACT_NOTIFY and listenerPath are not supported by this version of apus yet"))
         }
         if (s.flags ?? []).contains(.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
-            throw RuntimeError.unsupported(path: "linux.seccomp.flags", reason: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6")
+            out.append(.unsupported(path: "linux.seccomp.flags", reason: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6"))
         }
         for (i, a) in (s.architectures ?? []).enumerated() where seccomp_arch_resolve_name(archName(a)) == 0 {
-            throw RuntimeError.unsupported(path: "linux.seccomp.architectures[\(i)]",
-                                           reason: "libseccomp \(SeccompLibrary.version) does not know \(a.rawValue)")
+            out.append(.unsupported(path: "linux.seccomp.architectures[\(i)]",
+                                    reason: "libseccomp \(SeccompLibrary.version) does not know \(a.rawValue)"))
         }
+        return out
+    }
+
+    /// Syscall names libseccomp does not know: the filter skips them (as
+    /// runc does, since profiles name syscalls of newer kernels).
+    static func unknownSyscalls(_ s: Seccomp) -> [(path: String, name: String)] {
+        var out: [(path: String, name: String)] = []
+        for (i, rule) in (s.syscalls ?? []).enumerated() {
+            for (j, name) in rule.names.enumerated() where !name.isEmpty && seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR {
+                out.append(("linux.seccomp.syscalls[\(i)].names[\(j)]", name))
+            }
+        }
+        return out
     }
 
     init(_ s: Seccomp) throws {
@@ -72,7 +87,7 @@ final class SeccompFilter {
             case .SECCOMP_FILTER_FLAG_TSYNC: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), "seccomp_attr_set(CTL_TSYNC)")
             case .SECCOMP_FILTER_FLAG_LOG: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1), "seccomp_attr_set(CTL_LOG)")
             case .SECCOMP_FILTER_FLAG_SPEC_ALLOW: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1), "seccomp_attr_set(CTL_SSB)")
-            case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: break // rejected by checkSupported
+            case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: break // rejected by unsupported()
             }
         }
         for arch in s.architectures ?? [] {

@@ -96,8 +96,20 @@ public enum FS {
     }
 
     public static func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else {
-            throw RuntimeError.syscall(step: "listing \(path)", call: "opendir(\(path))", errno: errno)
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try check(fd, "listing \(path)", "opendir(\(path))")
+        defer { close(fd) }
+        return try listDirectory(fd: fd, path: path)
+    }
+
+    /// The names in the directory open at `fd` (which stays open), sorted.
+    public static func listDirectory(fd: Int32, path: String) throws -> [String] {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)
+        try check(copy, "listing \(path)", "dup(\(path))")
+        guard let dir = fdopendir(copy) else {
+            let err = errno
+            close(copy)
+            throw RuntimeError.syscall(step: "listing \(path)", call: "fdopendir(\(path))", errno: err)
         }
         defer { closedir(dir) }
         var names: [String] = []

@@ -2,9 +2,14 @@ import Glibc
 
 /// One line of /proc/self/mountinfo (proc(5)): the only parser of it.
 public struct MountEntry: Equatable {
+    /// The filesystem's device ("254:0"): two mounts with the same one show
+    /// the same filesystem (a bind mount shows its source's).
+    public var majorMinor: String
     /// The root of the mount within its filesystem (a bind's subdirectory).
     public var root: String
     public var mountPoint: String
+    /// Per-mount options ("ro", "nosuid", ...), as opposed to the superblock's.
+    public var options: [String]
     /// "shared:N", "master:N", ... (empty for a private mount).
     public var optionalFields: [String]
     public var fsType: String
@@ -13,21 +18,39 @@ public struct MountEntry: Equatable {
 
     public var isShared: Bool { optionalFields.contains { $0.hasPrefix("shared:") } }
 
-    /// Entries in mount order; malformed lines are skipped.
+    /// Neither the mount nor its filesystem is read-only.
+    public var isWritable: Bool { !options.contains("ro") && !superOptions.contains("ro") }
+
+    /// Entries in mount order; malformed lines are skipped. Works on the
+    /// bytes: splitting on the " - " separator as a string cost more than
+    /// the rest of `apus inspect`.
     public static func parse(_ text: String) -> [MountEntry] {
         var out: [MountEntry] = []
-        for line in text.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let pre = halves[0].split(separator: " ")
-            let post = halves[1].split(separator: " ")
-            guard pre.count >= 6, post.count >= 3 else { continue }
-            out.append(MountEntry(root: unescape(String(pre[3])), mountPoint: unescape(String(pre[4])),
-                                  optionalFields: pre[6...].map(String.init), fsType: String(post[0]),
-                                  source: unescape(String(post[1])),
-                                  superOptions: post[2].split(separator: ",").map(String.init)))
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let f = line.split(separator: UInt8(ascii: " "))
+            // 6 fields, optional fields, "-", type, source, super options.
+            guard let dash = f.firstIndex(where: { $0.count == 1 && $0.first == UInt8(ascii: "-") }),
+                  dash >= 6, f.count >= dash + 4 else { continue }
+            func text(_ i: Int) -> String { String(decoding: f[i], as: UTF8.self) }
+            func list(_ i: Int) -> [String] { f[i].split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) } }
+            out.append(MountEntry(majorMinor: text(2), root: unescape(text(3)), mountPoint: unescape(text(4)), options: list(5),
+                                  optionalFields: (6..<dash).map(text), fsType: text(dash + 1),
+                                  source: unescape(text(dash + 2)), superOptions: list(dash + 3)))
         }
         return out
+    }
+
+    /// For each mount of a table (in mountinfo order, which is the order
+    /// they were made), whether a later mount on its mount point or on a
+    /// directory above it hides it from every path lookup.
+    public static func hidden(_ mounts: [MountEntry]) -> [Bool] {
+        mounts.indices.map { i in
+            let p = mounts[i].mountPoint
+            return mounts[(i + 1)...].contains { later in
+                let q = later.mountPoint
+                return q == p || q == "/" || p.hasPrefix(q + "/")
+            }
+        }
     }
 
     /// This process's mounts (empty if /proc cannot be read).

@@ -89,6 +89,29 @@ struct ProcFS {
         }
     }
 
+    /// The target of `name` in the directory `dir` below this procfs (a
+    /// /proc/PID/ns/* entry), read without following it; nil if unreadable.
+    func readLink(_ dir: String, _ name: String) -> String? {
+        guard let dirFD = try? open(dir, O_RDONLY | O_DIRECTORY) else { return nil }
+        defer { Glibc.close(dirFD) }
+        var buf = [CChar](repeating: 0, count: 256)
+        let n = readlinkat(dirFD, name, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// An O_PATH fd of process `pid`'s root directory: its magic link,
+    /// followed on purpose, one component below a verified directory. What
+    /// lies below it belongs to the container: resolve only with
+    /// RESOLVE_IN_ROOT (SafePath) and never follow a link found there.
+    func root(of pid: Int32) throws -> Int32 {
+        let dir = try open(String(pid), O_RDONLY | O_DIRECTORY)
+        defer { Glibc.close(dir) }
+        let root = openat(dir, "root", APUS_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        try check(root, "opening the root of process \(pid)", "openat(/proc/\(pid)/root)")
+        return root
+    }
+
     /// The caller's fd directory, to reopen one of its fds (a magic link,
     /// followed only here, one component below a verified directory).
     func reopen(fd: Int32, _ flags: Int32) throws -> Int32 {

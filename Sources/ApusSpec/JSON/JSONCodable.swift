@@ -109,6 +109,12 @@ extension String: JSONCodable {
     public var json: JSONValue { .string(self) }
 }
 
+/// A ready-made value (reports built by hand, like `apus inspect`'s).
+extension JSONValue: JSONCodable {
+    public init(json: JSONValue, path: JSONPath) { self = json }
+    public var json: JSONValue { self }
+}
+
 extension Bool: JSONCodable {
     public init(json: JSONValue, path: JSONPath) throws {
         guard case .bool(let b) = json else {
