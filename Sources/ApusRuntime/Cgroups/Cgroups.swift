@@ -184,11 +184,14 @@ public enum Cgroups {
     /// Removes the cgroups (and sub-cgroups) once their processes are gone,
     /// without killing any: waits a little for a dying pid namespace, then
     /// returns the first directory still busy (nil when all are gone).
-    static func removeIfEmpty(_ paths: [String: String]) -> String? {
+    static func removeIfEmpty(_ paths: [String: String]) throws -> String? {
+        for (_, dir) in paths where FS.exists(dir) && !isBelowRoot(dir) {
+            throw RuntimeError.unsafe(step: "removing cgroup", reason: "\(dir) is not a cgroup below a hierarchy's root")
+        }
         var busy: String?
         for attempt in 0..<50 {
             busy = nil
-            for (_, dir) in paths where FS.exists(dir) && isBelowRoot(dir) {
+            for (_, dir) in paths where FS.exists(dir) {
                 for sub in subtree(dir) where rmdir(sub) < 0 && errno != ENOENT {
                     busy = busy ?? sub
                 }

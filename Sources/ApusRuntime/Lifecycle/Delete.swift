@@ -52,7 +52,7 @@ extension Runtime {
             // about the rest.
             for pid in Cgroups.pids(record.cgroupPaths) where Cgroups.pidNamespace(of: pid) == ns { Glibc.kill(pid, SIGKILL) }
             thawIfFrozen(record)
-            if let busy = Cgroups.removeIfEmpty(record.cgroupPaths) {
+            if let busy = try Cgroups.removeIfEmpty(record.cgroupPaths) {
                 log.warning("container \(record.id): cgroup \(busy) is still in use by other processes; left in place")
             }
         } else {
