@@ -68,6 +68,13 @@ final class RuntimePiecesTests: XCTestCase {
         XCTAssertEqual(MountRequest(Mount(destination: "dev/"), index: 0).defersReadOnly, true, "a relative /dev is /dev")
     }
 
+    func testKernelCheckNamesWhatIsMissing() {
+        XCTAssertNoThrow(try KernelSupport.check(), "this test machine runs a recent kernel")
+        XCTAssertThrowsError(try KernelSupport.check(missing: { $0 == 442 })) { error in
+            XCTAssertEqual("\(error)", "this kernel (Linux \(KernelSupport.release)) lacks mount_setattr(2) (Linux 5.12): apus needs Linux 5.12 or later")
+        }
+    }
+
     func testCleanPaths() {
         XCTAssertEqual(FS.clean("dev/"), "/dev")
         XCTAssertEqual(FS.clean("//dev/./pts/../"), "/dev")

@@ -25,6 +25,7 @@ public struct Runtime {
         try Support.check(spec)
         // Tolerated but deprecated (a relative mount destination, ...): said, as runc does.
         for w in spec.warnings() { log.warning(w.description) }
+        try KernelSupport.check()
         guard let process = spec.process else {
             throw RuntimeError.config(SpecError("required property is missing", at: JSONPath.root.key("process")))
         }
