@@ -1,27 +1,11 @@
 # shellcheck shell=bash
 #
-# Shared by conformance/mounts-*.bats: host mounts a test makes (undone in
-# teardown), a source tree with a submount to see recursive options work,
-# probes run inside the container, and mountinfo parsing.
-
-# mt_mount ARGS...: mount(8) on the host, recorded so teardown undoes it
-# (lazily, newest first) before the common leak checks.
-mt_mount() {
-	mount "$@" || return 1
-	echo "${!#}" >>"$TESTDIR/mt.mounts"
-}
+# Shared by conformance/mounts-*.bats: a source tree with a submount (to
+# see the recursive options work), probes run inside the container, and
+# mountinfo parsing. Host mounts go through host_mount (helpers.bash).
 
 teardown() {
-	local m i
-	if [ -n "${TESTDIR:-}" ] && [ -s "$TESTDIR/mt.mounts" ]; then
-		# containers first: their mount namespaces hold copies of ours
-		for i in $(_rt_bounded list -q 2>/dev/null; ls -A "$ROOT" 2>/dev/null); do
-			_rt_bounded delete --force "$i" >/dev/null 2>&1
-		done
-		for m in $(tac "$TESTDIR/mt.mounts"); do
-			umount -l "$m" 2>/dev/null
-		done
-	fi
+	undo_host_mounts
 	teardown_bundle
 }
 
@@ -40,7 +24,7 @@ mt_fill() {
 mt_tree() {
 	mkdir -p "$TESTDIR/tree/sub"
 	mt_fill "$TESTDIR/tree"
-	mt_mount -t tmpfs mt-sub "$TESTDIR/tree/sub"
+	host_mount -t tmpfs mt-sub "$TESTDIR/tree/sub"
 	mt_fill "$TESTDIR/tree/sub"
 	if [ -n "${1:-}" ]; then
 		mount -o "remount,bind,$1" "$TESTDIR/tree/sub"

@@ -19,7 +19,7 @@ id_source() {
 	echo r >"$TESTDIR/idsrc/by-root"
 	echo u >"$TESTDIR/idsrc/by-1000"
 	chown 1000:1000 "$TESTDIR/idsrc/by-1000"
-	mt_mount -t tmpfs -o mode=777 mt-ids "$TESTDIR/idsrc/sub"
+	host_mount -t tmpfs -o mode=777 mt-ids "$TESTDIR/idsrc/sub"
 	echo s >"$TESTDIR/idsrc/sub/by-5"
 	chown 5:5 "$TESTDIR/idsrc/sub/by-5"
 }

@@ -39,7 +39,7 @@ load mounts-helpers
 	skip_unless_apus "runc 1.1 clears the flags the options do not name"
 	mkdir -p "$TESTDIR/src"
 	mt_fill "$TESTDIR/src"
-	mt_mount --bind "$TESTDIR/src" "$TESTDIR/src"
+	host_mount --bind "$TESTDIR/src" "$TESTDIR/src"
 	mount -o remount,bind,nosuid,nodev "$TESTDIR/src"
 	mt_bind /k "$TESTDIR/src" bind ro
 	mt_run_probes /k
