@@ -227,6 +227,18 @@ load mounts-helpers
 	assert_output_contains data-ro
 }
 
+@test "a read-only /dev with a terminal: /dev/console is made before /dev turns read-only" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	update_config '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]
+		| .process.terminal = true
+		| .process.args = ["sh", "-c", "[ -c /dev/console ] && echo console-ok; touch /dev/new 2>/dev/null || echo dev-ro"]'
+	id=$(unique_id)
+	run script -qec "$RUNTIME --root $ROOT run --bundle $BUNDLE $id" /dev/null
+	assert_status 0
+	assert_output_contains console-ok
+	assert_output_contains dev-ro
+}
+
 # ------------------------------------------------------------------ relative destinations
 
 @test "a relative destination: a warning, and the mount lands inside the rootfs (as runc)" {

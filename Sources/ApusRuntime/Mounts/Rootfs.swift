@@ -13,10 +13,22 @@ struct Rootfs {
     let cgroupPaths: [String: String]
     let inCgroupNamespace: Bool
 
+    /// What prepare() leaves for finish(): the host's /dev/null that masks
+    /// files, and the mounts (a tmpfs, /dev) that turn read-only last, after
+    /// the console and the masks are in place (runc's order).
+    struct Pending {
+        var masks = MaskSource()
+        var readOnly = LateReadOnly()
+
+        func close() {
+            masks.close()
+            readOnly.close()
+        }
+    }
+
     /// Everything that must happen while the host filesystem is still visible.
     /// `sources` are the bind mounts `create` prepared (MountSources).
-    /// Returns what finish() needs from the host: the /dev/null that masks files.
-    func prepare(cwd: String, sources: MountSources) throws -> MaskSource {
+    func prepare(cwd: String, sources: MountSources) throws -> Pending {
         // rslave by default, so host mount events reach the container but not the reverse.
         let explicit = try rootPropagation()
         let propagation = explicit ?? (UInt64(MS_SLAVE) | UInt64(MS_REC))
@@ -37,9 +49,14 @@ struct Rootfs {
         if requests.contains(where: { FS.clean($0.destination) == "/dev" }) {
             try Devices.populate(spec: spec, safe: safe, bindFromHost: inUserNamespace)
         }
-        // "ro" on /dev or a tmpfs, now that everything beneath is made.
-        try mounts.finish()
-        return try MaskSource.open(needed: !(spec.linux?.maskedPaths ?? []).isEmpty)
+        var pending = Pending(readOnly: mounts.takeReadOnly())
+        do {
+            pending.masks = try MaskSource.open(needed: !(spec.linux?.maskedPaths ?? []).isEmpty)
+        } catch {
+            pending.close()
+            throw error
+        }
+        return pending
     }
 
     /// linux.rootfsPropagation as mount flags, nil when unset.
@@ -104,17 +121,20 @@ struct Rootfs {
         }
     }
 
-    /// Steps that need the final root: read-only root, masked and read-only paths.
+    /// Steps that need the final root: masked and read-only paths, the late
+    /// read-only mounts, read-only root.
     /// The root's propagation needs no step here: the rootfs bind copied it
     /// from "/" in prepare(), and per-mount propagation options stay as set.
     /// Every target is resolved inside the new root (RESOLVE_IN_ROOT, no
     /// magic links) and mounted on by fd, so no symlink in the rootfs can
     /// send a mask or a read-only bind elsewhere (CVE-2025-31133 class).
-    func finish(masks: inout MaskSource) throws {
+    func finish(_ pending: inout Pending) throws {
         let safe = try SafePath(rootfs: "/")
         defer { safe.close() }
-        for path in spec.linux?.maskedPaths ?? [] { try mask(path, safe: safe, masks: &masks) }
+        for path in spec.linux?.maskedPaths ?? [] { try mask(path, safe: safe, masks: &pending.masks) }
         for path in spec.linux?.readonlyPaths ?? [] { try makeReadonly(path, safe: safe) }
+        // "ro" on /dev or a tmpfs, now that everything beneath (/dev/console too) is made.
+        try pending.readOnly.apply()
         if spec.root?.readonly == true {
             try mountOrThrow(nil, "/", nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY), nil, step: "making the rootfs read-only")
         }

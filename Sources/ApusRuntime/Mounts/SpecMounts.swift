@@ -16,8 +16,8 @@ struct SpecMounts {
     let rootPropagation: UInt64?
     let cgroupPaths: [String: String]
     let inCgroupNamespace: Bool
-    /// New filesystems whose "ro" waits until all mounts and /dev are made.
-    private var readOnlyLater: [(fd: Int32, step: String)] = []
+    /// New filesystems whose "ro" waits until everything beneath is made.
+    private var readOnlyLater = LateReadOnly()
 
     init(safe: SafePath, sources: MountSources, rootPropagation: UInt64?, cgroupPaths: [String: String], inCgroupNamespace: Bool) {
         self.safe = safe
@@ -38,17 +38,15 @@ struct SpecMounts {
         }
     }
 
-    /// Makes the mounts that waited read-only.
-    mutating func finish() throws {
-        for (fd, step) in readOnlyLater {
-            try MountFD.setAttrs(fd, MountAttrs(set: MountFD.rdonly), recursive: false, step: step, what: "ro")
-        }
-        close()
+    /// The mounts whose "ro" waits, now the caller's (Rootfs.finish).
+    mutating func takeReadOnly() -> LateReadOnly {
+        defer { readOnlyLater = LateReadOnly() }
+        return readOnlyLater
     }
 
     mutating func close() {
-        for (fd, _) in readOnlyLater { _ = Glibc.close(fd) }
-        readOnlyLater = []
+        readOnlyLater.close()
+        readOnlyLater = LateReadOnly()
         sources.close()
     }
 
@@ -108,7 +106,7 @@ struct SpecMounts {
         try MountFD.move(mount, onto: target, step: step, what: r.mount.destination)
         for p in r.options.propagation { try MountFD.setPropagation(mount, p, step: step, what: r.mount.destination) }
         if later {
-            readOnlyLater.append((mount, step))
+            readOnlyLater.mounts.append((mount, step))
             kept = true
         }
     }
@@ -258,4 +256,19 @@ struct SpecMounts {
         }
         return tree
     }
+}
+
+/// Mounts made read-write that turn read-only at the end of the setup (a
+/// tmpfs or /dev with "ro": the devices, submounts, tmpcopyup and the
+/// console go in first), by their fds: nothing is resolved again.
+struct LateReadOnly {
+    var mounts: [(fd: Int32, step: String)] = []
+
+    func apply() throws {
+        for (fd, step) in mounts {
+            try MountFD.setAttrs(fd, MountAttrs(set: MountFD.rdonly), recursive: false, step: step, what: "ro")
+        }
+    }
+
+    func close() { for (fd, _) in mounts { _ = Glibc.close(fd) } }
 }

@@ -64,9 +64,9 @@ enum ContainerInit {
         let rootfs = Rootfs(spec: spec, rootfs: plan.rootfs, noPivot: plan.noPivot,
                             inUserNamespace: !plan.namespaces.shares(.user),
                             cgroupPaths: plan.cgroupPaths, inCgroupNamespace: !plan.namespaces.shares(.cgroup))
-        var masks = MaskSource()
-        defer { masks.close() }
-        if plan.hasMountNamespace { masks = try rootfs.prepare(cwd: plan.process.cwd, sources: plan.mountSources) }
+        var pending = Rootfs.Pending()
+        defer { pending.close() }
+        if plan.hasMountNamespace { pending = try rootfs.prepare(cwd: plan.process.cwd, sources: plan.mountSources) }
         try setHostname(spec, plan.namespaces)
 
         try sync.send(APUS_SYNC_HOOKS)
@@ -88,7 +88,7 @@ enum ContainerInit {
                               bindConsole: plan.hasMountNamespace, forRelay: plan.consoleIsRelay)
         }
         try writeSysctls(spec, proc: proc)
-        if plan.hasMountNamespace { try rootfs.finish(masks: &masks) }
+        if plan.hasMountNamespace { try rootfs.finish(&pending) }
 
         let fdDirectory = try proc.open(try proc.selfPath("fd"), O_RDONLY | O_DIRECTORY)
         let attributes = ProcessAttributes(process: plan.process, linux: spec.linux)
