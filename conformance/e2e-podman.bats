@@ -348,3 +348,19 @@ assert_root_empty_e2e() {
 	assert_line_equal 0
 	[ "$(grep -cE '^[[:space:]]*0[[:space:]]+100000[[:space:]]+65536' <<<"$output")" -eq 2 ]
 }
+
+@test "podman run --uidmap -v DIR:/data:idmap: the volume keeps the host's owners both ways" {
+	is_runc_before_1_2 && skip "runc 1.1 ignores idmap (the volume shows nobody's files)"
+	local vol="$E2E_DIR/idmap-volume"
+	mkdir -p "$vol"
+	chmod 777 "$vol"
+	echo host >"$vol/by-1000"
+	chown 1000:1000 "$vol/by-1000"
+	run pm_run --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 -v "$vol:/data:idmap" "$IMAGE" \
+		sh -c 'stat -c %u:%g /data/by-1000; touch /data/made-inside && echo made'
+	assert_status 0
+	assert_line_equal 1000:1000
+	assert_line_equal made
+	# the container's root (host 100000) wrote through the mapping as host root
+	assert_equal "$(stat -c %u:%g "$vol/made-inside")" 0:0
+}

@@ -447,6 +447,27 @@ _rt_bounded() {
 	) </dev/null
 }
 
+# host_mount ARGS...: mount(8) on the host, recorded for undo_host_mounts.
+host_mount() {
+	mount "$@" || return 1
+	echo "${!#}" >>"$TESTDIR/host.mounts"
+}
+
+# undo_host_mounts: for a teardown, before teardown_bundle: deletes the
+# containers first (their mount namespaces hold copies of the host's
+# mounts), then lazily unmounts what host_mount mounted, newest first.
+undo_host_mounts() {
+	local m i
+	[ -n "${TESTDIR:-}" ] && [ -s "$TESTDIR/host.mounts" ] || return 0
+	for i in $(_rt_bounded list -q 2>/dev/null; ls -A "$ROOT" 2>/dev/null); do
+		_rt_bounded delete --force "$i" >/dev/null 2>&1
+	done
+	for m in $(tac "$TESTDIR/host.mounts"); do
+		umount -l "$m" 2>/dev/null
+	done
+	return 0
+}
+
 teardown_bundle() {
 	[ -n "${TESTDIR:-}" ] && [ -d "$TESTDIR" ] || return 0
 	local rc=0 id live ids pid left cg m

@@ -21,24 +21,13 @@ rf_apus_bug() {
 	return 0
 }
 
-# Host mounts made by a test are recorded here and undone (lazily, newest
+# Host mounts made by a test are recorded and undone (lazily, newest
 # first) before the common teardown runs its leak checks.
-rf_mount() {
-	mount "$@" || return 1
-	echo "${!#}" >>"$TESTDIR/rf.mounts"
-}
+rf_mount() { host_mount "$@"; }
 
 teardown() {
 	local m i rc=0
-	if [ -n "${TESTDIR:-}" ] && [ -s "$TESTDIR/rf.mounts" ]; then
-		# containers first: their mount namespaces hold copies of ours
-		for i in $(_rt_bounded list -q 2>/dev/null; ls -A "$ROOT" 2>/dev/null); do
-			_rt_bounded delete --force "$i" >/dev/null 2>&1
-		done
-		for m in $(tac "$TESTDIR/rf.mounts"); do
-			umount -l "$m" 2>/dev/null
-		done
-	fi
+	undo_host_mounts
 	teardown_bundle || rc=$?
 	# Safety net: a runtime leaking stacked mounts through a shared peer
 	# group may leave more than one pass of teardown_bundle can undo.

@@ -91,7 +91,7 @@ struct Validator {
             fail(at.key("destination"), "must not be empty")
         } else if !m.destination.hasPrefix("/") {
             // Linux allows relative destinations (relative to "/"), deprecated.
-            warn(at.key("destination"), "relative path \(quoted(m.destination)) is deprecated")
+            warn(at.key("destination"), "relative path \(quoted(m.destination)) is deprecated: taken as \(quoted("/" + m.destination)) inside the rootfs")
         }
         checkNoNUL(m.destination, at.key("destination"))
         if let source = m.source { checkNoNUL(source, at.key("source")) }

@@ -7,6 +7,7 @@
 #include "apus_shim.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -35,6 +36,9 @@
 #ifndef SYS_fsmount
 #define SYS_fsmount 432
 #endif
+#ifndef SYS_fspick
+#define SYS_fspick 433
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -50,8 +54,12 @@
 #define APUS_MOVE_MOUNT_T_EMPTY_PATH 0x40
 #define APUS_FSOPEN_CLOEXEC 1
 #define APUS_FSMOUNT_CLOEXEC 1
+#define APUS_FSCONFIG_SET_FLAG 0
 #define APUS_FSCONFIG_SET_STRING 1
 #define APUS_FSCONFIG_CMD_CREATE 6
+#define APUS_FSCONFIG_CMD_RECONFIGURE 7
+#define APUS_FSPICK_CLOEXEC 1
+#define APUS_FSPICK_EMPTY_PATH 8
 #define APUS_MOUNT_ATTR_RDONLY 0x1
 #define APUS_MOUNT_ATTR_NOSUID 0x2
 #define APUS_MOUNT_ATTR_NODEV 0x4
@@ -80,26 +88,81 @@ int apus_move_mount_fd(int from_fd, int to_fd)
                         APUS_MOVE_MOUNT_F_EMPTY_PATH | APUS_MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-int apus_mount_setattr_fd(int fd, int recursive, uint64_t attr_set, uint64_t attr_clr)
+int apus_mount_setattr(int fd, int recursive, uint64_t attr_set, uint64_t attr_clr, uint64_t propagation, int userns_fd)
 {
-    struct apus_mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
+    struct apus_mount_attr attr = {
+        .attr_set = attr_set,
+        .attr_clr = attr_clr,
+        .propagation = propagation,
+        .userns_fd = userns_fd >= 0 ? (uint64_t)userns_fd : 0,
+    };
     unsigned int flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
     return (int)syscall(SYS_mount_setattr, fd, "", flags, &attr, sizeof(attr));
+}
+
+int apus_mount_setattr_fd(int fd, int recursive, uint64_t attr_set, uint64_t attr_clr)
+{
+    return apus_mount_setattr(fd, recursive, attr_set, attr_clr, 0, -1);
+}
+
+int apus_fsopen(const char *fstype)
+{
+    return (int)syscall(SYS_fsopen, fstype, APUS_FSOPEN_CLOEXEC);
+}
+
+int apus_fspick(int fd)
+{
+    return (int)syscall(SYS_fspick, fd, "", APUS_FSPICK_EMPTY_PATH | APUS_FSPICK_CLOEXEC);
+}
+
+int apus_fsconfig(int fs, const char *key, const char *value)
+{
+    if (value)
+        return (int)syscall(SYS_fsconfig, fs, APUS_FSCONFIG_SET_STRING, key, value, 0);
+    return (int)syscall(SYS_fsconfig, fs, APUS_FSCONFIG_SET_FLAG, key, NULL, 0);
+}
+
+int apus_fsmount_create(int fs, uint64_t attr_flags)
+{
+    if (syscall(SYS_fsconfig, fs, APUS_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return -1;
+    return (int)syscall(SYS_fsmount, fs, APUS_FSMOUNT_CLOEXEC, attr_flags);
+}
+
+int apus_fs_reconfigure(int fs)
+{
+    return (int)syscall(SYS_fsconfig, fs, APUS_FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0);
+}
+
+int apus_fs_log(int fs, char *buf, size_t len)
+{
+    /* Each read returns one message ("e tmpfs: Bad value for 'size'"); keep the last error. */
+    int found = 0;
+    char msg[256];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = read(fs, msg, sizeof(msg) - 1);
+        if (n <= 0)
+            break;
+        msg[n] = '\0';
+        if (msg[0] == 'e' && len > 0) {
+            snprintf(buf, len, "%s", n > 2 ? msg + 2 : msg);
+            found = 1;
+        }
+    }
+    return found;
 }
 
 int apus_fsmount_new(const char *fstype, const char *const *keys, const char *const *values, int count,
                      uint64_t attr_flags)
 {
-    int fs = (int)syscall(SYS_fsopen, fstype, APUS_FSOPEN_CLOEXEC);
+    int fs = apus_fsopen(fstype);
     if (fs < 0)
         return -1;
     for (int i = 0; i < count; i++) {
-        if (syscall(SYS_fsconfig, fs, APUS_FSCONFIG_SET_STRING, keys[i], values[i], 0) < 0)
+        if (apus_fsconfig(fs, keys[i], values[i]) < 0)
             goto fail;
     }
-    if (syscall(SYS_fsconfig, fs, APUS_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        goto fail;
-    int mnt = (int)syscall(SYS_fsmount, fs, APUS_FSMOUNT_CLOEXEC, attr_flags);
+    int mnt = apus_fsmount_create(fs, attr_flags);
     if (mnt < 0)
         goto fail;
     close(fs);
@@ -109,6 +172,13 @@ fail:;
     close(fs);
     errno = err;
     return -1;
+}
+
+int apus_syscall_missing(long nr)
+{
+    /* Invalid arguments everywhere: a present syscall fails with EINVAL,
+     * EBADF or EFAULT before doing anything; only a missing one says ENOSYS. */
+    return syscall(nr, -1L, 0L, 0L, 0L, 0L) < 0 && errno == ENOSYS;
 }
 
 int apus_exe_is_sealed(int procfd)
@@ -220,11 +290,17 @@ static int close_from_to(unsigned int lo, unsigned int hi)
 
 int apus_close_fds_except(unsigned int first, const int *keep, int nkeep)
 {
-    int sorted[16];
+    int sorted[256];
     int n = 0;
-    for (int i = 0; i < nkeep && n < 16; i++)
-        if (keep[i] >= (int)first)
-            sorted[n++] = keep[i];
+    for (int i = 0; i < nkeep; i++) {
+        if (keep[i] < (int)first)
+            continue;
+        if (n == 256) {
+            errno = E2BIG;
+            return -1;
+        }
+        sorted[n++] = keep[i];
+    }
     qsort(sorted, (size_t)n, sizeof(int), cmp_int);
     unsigned int from = first;
     for (int i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int apus_sync_send(int fd, int32_t type, int32_t value, const char *text)
@@ -165,4 +166,42 @@ pid_t apus_spawn(struct apus_spawn_config *cfg)
         return pid;
     stage1(cfg);
     return 0;
+}
+
+pid_t apus_userns_child(void)
+{
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        close(ready[0]);
+        close(ready[1]);
+        errno = err;
+        return -1;
+    }
+    if (pid == 0) {
+        close(ready[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        int err = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
+        if (write(ready[1], &err, sizeof(err)) != sizeof(err) || err)
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    int err = 0;
+    ssize_t n;
+    do {
+        n = read(ready[0], &err, sizeof(err));
+    } while (n < 0 && errno == EINTR);
+    close(ready[0]);
+    if (n != sizeof(err) || err) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        errno = n == sizeof(err) ? err : EPROTO;
+        return -1;
+    }
+    return pid;
 }

@@ -82,6 +82,20 @@ final class KernelViewTests: XCTestCase {
         XCTAssertEqual(MountEntry.hidden(table), [false, false, true, true, false, false, false])
     }
 
+    func testMountsMadeDetachedAreListedFirstYetVisible() {
+        // apus clones a bind source (id 50) before the rootfs bind (60) and
+        // moves it onto /data under it; a later mount under /data made
+        // through the underlying directory's fd (70) is covered by it.
+        let table = MountEntry.parse("""
+        50 60 254:0 /src /data rw - ext4 /dev/vda rw
+        60 0 254:0 /r / rw - ext4 /dev/vda rw
+        70 60 0:40 / /data/sub rw - tmpfs tmpfs rw
+        80 60 0:41 / / rw - tmpfs tmpfs rw
+        """)
+        XCTAssertEqual(MountEntry.hidden(Array(table.prefix(3))), [false, false, true])
+        XCTAssertEqual(MountEntry.hidden(table), [true, true, true, false], "a tmpfs stacked on / covers everything")
+    }
+
     func testCgroupLimitsV1AndV2() {
         let v1Files = [
             "/m/memory.limit_in_bytes": "9223372036854771712", "/p/pids.max": "100",

@@ -25,13 +25,60 @@ final class RuntimePiecesTests: XCTestCase {
     }
 
     func testMountOptions() {
-        let o = MountOptions(["nosuid", "ro", "rbind", "rslave", "mode=755", "size=64k", "rw"])
-        XCTAssertEqual(o.flags & UInt(MS_RDONLY), 0, "a later rw undoes ro")
-        XCTAssertNotEqual(o.flags & UInt(MS_NOSUID), 0)
-        XCTAssertTrue(o.isBind)
-        XCTAssertNotEqual(o.flags & UInt(MS_REC), 0)
-        XCTAssertEqual(o.propagation, [UInt(MS_SLAVE) | UInt(MS_REC)])
-        XCTAssertEqual(o.dataString, "mode=755,size=64k")
+        let o = MountOptions(["nosuid", "ro", "rbind", "rslave", "mode=755", "size=64k", "rw", "rro", "rnoexec", "noatime", "sync"])
+        XCTAssertTrue(o.bind && o.recursive)
+        XCTAssertEqual(o.attrs.set, MountFD.nosuid | MountFD.noatime)
+        XCTAssertEqual(o.attrs.clear, MountFD.rdonly | MountFD.atimeMask, "a later rw undoes ro; the atime mode replaces the field")
+        XCTAssertEqual(o.recursiveAttrs, MountAttrs(set: MountFD.rdonly | MountFD.noexec))
+        XCTAssertEqual(o.propagation, [UInt64(MS_SLAVE) | UInt64(MS_REC)])
+        XCTAssertEqual(o.data, ["mode=755", "size=64k"])
+        XCTAssertEqual(o.dataAt, [4, 5])
+        XCTAssertEqual(o.superblock, ["sync"])
+        XCTAssertEqual(MountOptions(["ro", "rrw"]).ownAttrs, MountAttrs(set: 0, clear: MountFD.rdonly), "the recursive form comes after")
+        XCTAssertEqual(MountOptions(["norelatime"]).attrs.set, MountFD.strictatime, "not relatime is strictatime, not a no-op")
+        XCTAssertEqual(MountOptions(["ridmap"]).idmap, .recursive)
+        XCTAssertFalse(MountOptions.knownNames.contains("idmap"), "idmap is linux.mountExtensions.idmap")
+        XCTAssertFalse(MountOptions.knownNames.contains("mand"))
+        for name in ["rro", "rnosymfollow", "nosymfollow", "tmpcopyup", "defaults", "rstrictatime"] {
+            XCTAssertTrue(MountOptions.knownNames.contains(name), name)
+        }
+    }
+
+    func testMountOptionsTheKernelWouldIgnoreAreErrors() {
+        func error(_ m: Mount) -> String? {
+            do { try MountRequest(m, index: 2).check(); return nil } catch { return "\(error)" }
+        }
+        XCTAssertNil(error(Mount(destination: "/a", type: "bind", source: "/b", options: ["rbind", "rro", "nosymfollow", "rprivate", "idmap"])))
+        XCTAssertNil(error(Mount(destination: "/t", type: "tmpfs", source: "tmpfs", options: ["size=1m", "sync", "ro", "tmpcopyup"])))
+        XCTAssertEqual(error(Mount(destination: "/a", type: "none", source: "/b", options: ["rbind", "ro", "foo=bar"])),
+                       #"config.json: mounts[2].options[2]: unknown mount option "foo=bar": a bind mount takes no filesystem options"#)
+        XCTAssertEqual(error(Mount(destination: "/a", source: "/b", options: ["bind", "sync"])),
+                       #"config.json: mounts[2].options[1]: "sync" is a filesystem option: the kernel ignores it on a bind mount"#)
+        XCTAssertEqual(error(Mount(destination: "/t", type: "tmpfs", options: ["idmap"])),
+                       "config.json: mounts[2].options[0]: id-mapped mounts must be bind mounts")
+        XCTAssertEqual(error(Mount(destination: "/t", type: "proc", options: ["mand"])),
+                       #"config.json: mounts[2].options[0]: mandatory locking was removed in Linux 5.15; the kernel ignores "mand""#)
+        XCTAssertEqual(error(Mount(destination: "/c", type: "cgroup", options: ["ro", "nsdelegate"])),
+                       #"config.json: mounts[2].options[1]: "nsdelegate": cgroup mounts take no filesystem options"#)
+        XCTAssertEqual(error(Mount(destination: "/p", type: "proc", options: ["tmpcopyup"])),
+                       "config.json: mounts[2].options[0]: tmpcopyup needs a tmpfs mount")
+        var mapped = Mount(destination: "/t", type: "tmpfs")
+        mapped.uidMappings = [IDMapping(containerID: 0, hostID: 1, size: 1)]
+        XCTAssertEqual(error(mapped), "config.json: mounts[2].uidMappings: id-mapped mounts must be bind mounts")
+        XCTAssertEqual(MountRequest(Mount(destination: "dev/"), index: 0).defersReadOnly, true, "a relative /dev is /dev")
+    }
+
+    func testKernelCheckNamesWhatIsMissing() {
+        XCTAssertNoThrow(try KernelSupport.check(), "this test machine runs a recent kernel")
+        XCTAssertThrowsError(try KernelSupport.check(missing: { $0 == 442 })) { error in
+            XCTAssertEqual("\(error)", "this kernel (Linux \(KernelSupport.release)) lacks mount_setattr(2) (Linux 5.12): apus needs Linux 5.12 or later")
+        }
+    }
+
+    func testCleanPaths() {
+        XCTAssertEqual(FS.clean("dev/"), "/dev")
+        XCTAssertEqual(FS.clean("//dev/./pts/../"), "/dev")
+        XCTAssertEqual(FS.clean("/../.."), "/")
     }
 
     func testTimestampIsRFC3339NanoUTC() {

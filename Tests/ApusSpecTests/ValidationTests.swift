@@ -161,7 +161,7 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(spec.validate(), [])
         XCTAssertEqual(spec.warnings().map(\.description), [
             "config.json: process.consoleSize: ignored because process.terminal is not true",
-            #"config.json: mounts[0].destination: relative path "tmp" is deprecated"#,
+            #"config.json: mounts[0].destination: relative path "tmp" is deprecated: taken as "/tmp" inside the rootfs"#,
             #"config.json: linux.intelRdt.l3CacheSchema: should start with "L3:""#,
             "config.json: linux.personality.flags: ignored: no personality flags are supported",
         ])

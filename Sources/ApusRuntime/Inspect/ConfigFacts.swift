@@ -101,7 +101,7 @@ extension IsolationFacts {
         var hasProc = false, hasSysfs = false, procWritable = false
         for (i, m) in mounts.enumerated() {
             let destination = m.destination.hasPrefix("/") ? m.destination : "/" + m.destination
-            let writable = MountOptions(m.options ?? []).flags & UInt(MS_RDONLY) == 0 && !covered(destination, by: readonlyPaths)
+            let writable = MountOptions(m.options ?? []).ownAttrs.set & MountFD.rdonly == 0 && !covered(destination, by: readonlyPaths)
             let source = ConfigMount.hostSource(m, bundle: bundle)
             let isSysfs = m.type == "sysfs" || source.map { $0 == "/sys" || $0.hasPrefix("/sys/") } == true
             if m.type == "proc" && destination == "/proc" { hasProc = true; procWritable = writable }
@@ -126,11 +126,12 @@ extension IsolationFacts {
     }
 }
 
-/// How `create` reads a config mount (Rootfs.mount): a bind when its type
-/// is "bind" or its options say so, its source then relative to the bundle.
+/// How `create` reads a config mount (MountRequest, MountSources): a bind
+/// when its type is "bind" or its options say so, its source then relative
+/// to the bundle.
 enum ConfigMount {
     static func isBind(_ m: Mount) -> Bool {
-        m.type == "bind" || MountOptions(m.options ?? []).isBind
+        MountRequest(m, index: 0).kind == .bind
     }
 
     /// The host path a bind mount shows, nil for other mounts.

@@ -23,6 +23,9 @@ public struct Runtime {
     func create(id: String, options: CreateOptions, consoleForRun: Bool) throws -> Int32 {
         let (spec, bundle, rootfs) = try Bundle.load(options.bundle)
         try Support.check(spec)
+        // Tolerated but deprecated (a relative mount destination, ...): said, as runc does.
+        for w in spec.warnings() { log.warning(w.description) }
+        try KernelSupport.check()
         guard let process = spec.process else {
             throw RuntimeError.config(SpecError("required property is missing", at: JSONPath.root.key("process")))
         }
@@ -55,6 +58,10 @@ public struct Runtime {
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listening)
             plan.listenFDs = listening
+            // Closed once the init has its copies (or on failure).
+            let sources = try MountSources.prepare(spec, bundle: bundle, namespaces: plan.namespaces)
+            defer { sources.close() }
+            plan.mountSources = sources
             try check(mkfifo(dir.fifoPath, 0o622), "creating the exec fifo", "mkfifo(\(dir.fifoPath))")
             // Writable by the init even after it drops to process.user (umask would strip that).
             try check(chmod(dir.fifoPath, 0o622), "creating the exec fifo", "chmod(\(dir.fifoPath))")

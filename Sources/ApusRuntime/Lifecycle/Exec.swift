@@ -43,6 +43,7 @@ extension Runtime {
             throw RuntimeError.other("cannot exec in a paused container (use --ignore-paused to override)")
         default: break
         }
+        try KernelSupport.check()
         let spec = try savedSpec(dir)
         let process = try execProcess(spec: spec, options: options)
         let cgroupPaths = try SubCgroups.paths(record.cgroupPaths, SubCgroups.parse(options.subCgroups))

@@ -20,7 +20,7 @@ public enum FeaturesReport {
         linux.intelRdt = IntelRdtFeatures(enabled: false)
         linux.memoryPolicy = MemoryPolicyFeatures(modes: MemoryPolicyMode.allCases.map(\.rawValue),
                                                   flags: MemoryPolicyFlag.allCases.map(\.rawValue))
-        linux.mountExtensions = MountExtensionsFeatures(idmap: EnabledFeature(enabled: false))
+        linux.mountExtensions = MountExtensionsFeatures(idmap: EnabledFeature(enabled: true))
         linux.netDevices = EnabledFeature(enabled: false)
         f.linux = linux
         f.annotations = ["io.github.apus.version": "0.1.0"]

@@ -10,6 +10,7 @@ extension Runtime {
         let record = try dir.load()
         let status = record.currentStatus(dir: dir)
         if status == .stopped && !all { throw RuntimeError.other("container not running") }
+        try KernelSupport.check()
         if all {
             for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, signal) }
         } else {

@@ -22,6 +22,8 @@ struct LaunchPlan {
     var consoleIsRelay = false
     /// O_PATH fd of the exec fifo, reopened for writing by the init.
     var fifoFD: Int32 = -1
+    /// The bind mounts as detached trees, made on the host side (the init moves them into place).
+    var mountSources = MountSources()
 
     /// Mount setup happens in the container's own mount namespace, created or joined.
     var hasMountNamespace: Bool { !namespaces.shares(.mount) }

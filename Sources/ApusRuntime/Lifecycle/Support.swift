@@ -24,9 +24,8 @@ enum Support {
         if let s = l?.seccomp { out += SeccompFilter.unsupported(s) }
         reject("linux.intelRdt", l?.intelRdt != nil)
         reject("linux.netDevices", !(l?.netDevices ?? [:]).isEmpty)
-        for (i, m) in (spec.mounts ?? []).enumerated() {
-            reject("mounts[\(i)].uidMappings", m.uidMappings != nil || m.gidMappings != nil, "id-mapped mounts are not supported by this version of apus")
-        }
+        // Every option has its effect on its kind of mount, or is an error here.
+        for (i, m) in (spec.mounts ?? []).enumerated() { out += MountRequest(m, index: i).problems }
         // Namespace paths must exist and be of their type, and no namespaced
         // sysctl may target a namespace that is apus's own (the host's).
         out += spec.validateNamespacePaths().map { RuntimeError.config($0) }

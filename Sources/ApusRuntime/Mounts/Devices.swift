@@ -44,7 +44,7 @@ enum Devices {
             if bindFromHost { try bind(node, safe: safe) } else { try create(node, safe: safe) }
         }
         for (link, target) in symlinks { try symlink(link, to: target, safe: safe) }
-        let hasDevpts = (spec.mounts ?? []).contains { $0.destination == "/dev/pts" }
+        let hasDevpts = (spec.mounts ?? []).contains { FS.clean($0.destination) == "/dev/pts" }
         if hasDevpts { try symlink("/dev/ptmx", to: "pts/ptmx", safe: safe) }
     }
 

@@ -3,8 +3,9 @@ import Glibc
 
 /// Resolves paths inside the container's rootfs without letting symlinks
 /// lead out of it: every lookup is openat2(RESOLVE_IN_ROOT) against an fd
-/// of the rootfs, and mounts target the resulting fd through
-/// /proc/self/fd, so a symlink swapped in later cannot redirect them.
+/// of the rootfs, and mounts are moved onto the resulting fd (move_mount;
+/// device binds target it through /proc/self/fd), so a symlink swapped in
+/// later cannot redirect them.
 struct SafePath {
     static let resolveInRoot: UInt64 = 0x10       // RESOLVE_IN_ROOT
     static let resolveNoMagicLinks: UInt64 = 0x02 // RESOLVE_NO_MAGICLINKS

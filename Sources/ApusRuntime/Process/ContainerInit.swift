@@ -46,7 +46,8 @@ enum ContainerInit {
 
     private static func setUp(_ plan: LaunchPlan, sync: SyncChannel) throws -> Ready {
         // Nothing the caller of `apus create` holds open may reach the container.
-        try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs, keep: [sync.fd, plan.fifoFD, plan.consoleSocketFD])
+        try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs,
+                                           keep: [sync.fd, plan.fifoFD, plan.consoleSocketFD] + plan.mountSources.fds)
         // The shim made us non-dumpable already; say it again where it is read.
         _ = apus_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         // Name it in ps/top while it waits (runc shows "runc init").
@@ -60,12 +61,12 @@ enum ContainerInit {
         let proc = try ProcFS.open()
         defer { proc.close() }
         let spec = plan.spec
-        let rootfs = Rootfs(spec: spec, bundle: plan.bundle, rootfs: plan.rootfs, noPivot: plan.noPivot,
+        let rootfs = Rootfs(spec: spec, rootfs: plan.rootfs, noPivot: plan.noPivot,
                             inUserNamespace: !plan.namespaces.shares(.user),
                             cgroupPaths: plan.cgroupPaths, inCgroupNamespace: !plan.namespaces.shares(.cgroup))
-        var masks = MaskSource()
-        defer { masks.close() }
-        if plan.hasMountNamespace { masks = try rootfs.prepare(cwd: plan.process.cwd) }
+        var pending = Rootfs.Pending()
+        defer { pending.close() }
+        if plan.hasMountNamespace { pending = try rootfs.prepare(cwd: plan.process.cwd, sources: plan.mountSources) }
         try setHostname(spec, plan.namespaces)
 
         try sync.send(APUS_SYNC_HOOKS)
@@ -87,7 +88,7 @@ enum ContainerInit {
                               bindConsole: plan.hasMountNamespace, forRelay: plan.consoleIsRelay)
         }
         try writeSysctls(spec, proc: proc)
-        if plan.hasMountNamespace { try rootfs.finish(masks: &masks) }
+        if plan.hasMountNamespace { try rootfs.finish(&pending) }
 
         let fdDirectory = try proc.open(try proc.selfPath("fd"), O_RDONLY | O_DIRECTORY)
         let attributes = ProcessAttributes(process: plan.process, linux: spec.linux)

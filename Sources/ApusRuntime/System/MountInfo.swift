@@ -15,6 +15,9 @@ public struct MountEntry: Equatable {
     public var fsType: String
     public var source: String
     public var superOptions: [String]
+    /// This mount's ID and the ID of the mount it sits on (fields 1 and 2).
+    public var id = 0
+    public var parentID = 0
 
     public var isShared: Bool { optionalFields.contains { $0.hasPrefix("shared:") } }
 
@@ -33,23 +36,34 @@ public struct MountEntry: Equatable {
                   dash >= 6, f.count >= dash + 4 else { continue }
             func text(_ i: Int) -> String { String(decoding: f[i], as: UTF8.self) }
             func list(_ i: Int) -> [String] { f[i].split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) } }
-            out.append(MountEntry(majorMinor: text(2), root: unescape(text(3)), mountPoint: unescape(text(4)), options: list(5),
-                                  optionalFields: (6..<dash).map(text), fsType: text(dash + 1),
-                                  source: unescape(text(dash + 2)), superOptions: list(dash + 3)))
+            var e = MountEntry(majorMinor: text(2), root: unescape(text(3)), mountPoint: unescape(text(4)), options: list(5),
+                               optionalFields: (6..<dash).map(text), fsType: text(dash + 1),
+                               source: unescape(text(dash + 2)), superOptions: list(dash + 3))
+            e.id = Int(text(0)) ?? 0
+            e.parentID = Int(text(1)) ?? 0
+            out.append(e)
         }
         return out
     }
 
-    /// For each mount of a table (in mountinfo order, which is the order
-    /// they were made), whether a later mount on its mount point or on a
-    /// directory above it hides it from every path lookup.
+    /// For each mount of a table, whether path lookups never reach it: it,
+    /// or a mount it sits on, is covered by a mount that is not on its way
+    /// (one on the same parent at its mount point or above it, or one
+    /// stacked on it). The mount IDs tell, not the table's order: a mount
+    /// made detached and moved onto an fd (as apus makes them) is listed
+    /// before mounts made later under it.
     public static func hidden(_ mounts: [MountEntry]) -> [Bool] {
-        mounts.indices.map { i in
-            let p = mounts[i].mountPoint
-            return mounts[(i + 1)...].contains { later in
-                let q = later.mountPoint
-                return q == p || q == "/" || p.hasPrefix(q + "/")
+        func covers(_ n: MountEntry, _ c: MountEntry) -> Bool {
+            if n.parentID == c.id { return n.mountPoint == c.mountPoint }
+            guard n.parentID == c.parentID else { return false }
+            return n.mountPoint == c.mountPoint || n.mountPoint == "/" || c.mountPoint.hasPrefix(n.mountPoint + "/")
+        }
+        return mounts.map { m in
+            var chain = [m]
+            while let p = mounts.first(where: { $0.id == chain[chain.count - 1].parentID }), !chain.contains(where: { $0.id == p.id }) {
+                chain.append(p)
             }
+            return chain.contains { c in mounts.contains { n in !chain.contains { $0.id == n.id } && covers(n, c) } }
         }
     }
 

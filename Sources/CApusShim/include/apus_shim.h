@@ -114,12 +114,33 @@ int apus_personality(unsigned long persona);
 int apus_open_tree(int dirfd, const char *path, unsigned int flags);
 /* move_mount(2) from one fd to another (both AT_EMPTY_PATH). */
 int apus_move_mount_fd(int from_fd, int to_fd);
-/* mount_setattr(2) on fd itself (AT_EMPTY_PATH), optionally AT_RECURSIVE. */
+/* mount_setattr(2) on fd itself (AT_EMPTY_PATH), optionally AT_RECURSIVE:
+ * MOUNT_ATTR_* to set and clear, a propagation type (MS_SHARED, ... or 0)
+ * and, with MOUNT_ATTR_IDMAP, the user namespace carrying the mapping. */
+int apus_mount_setattr(int fd, int recursive, uint64_t attr_set, uint64_t attr_clr, uint64_t propagation, int userns_fd);
 int apus_mount_setattr_fd(int fd, int recursive, uint64_t attr_set, uint64_t attr_clr);
+/* fsopen(2) / fspick(2) of fd itself; fsconfig(2) of one parameter (a flag
+ * when value is NULL); CMD_CREATE + fsmount(2) with MOUNT_ATTR_* flags;
+ * CMD_RECONFIGURE. All close-on-exec, -1 with errno. */
+int apus_fsopen(const char *fstype);
+int apus_fspick(int fd);
+int apus_fsconfig(int fs, const char *key, const char *value);
+int apus_fsmount_create(int fs, uint64_t attr_flags);
+int apus_fs_reconfigure(int fs);
+/* The filesystem's last error message from an fs context fd into buf; 1 if any. */
+int apus_fs_log(int fs, char *buf, size_t len);
 /* fsopen + optional "key=value" string options + create + fsmount: a detached
  * mount of a new filesystem instance (e.g. "proc", "tmpfs"); -1 with errno. */
 int apus_fsmount_new(const char *fstype, const char *const *keys, const char *const *values, int count,
                      uint64_t attr_flags);
+
+/* A child that has unshared a new user namespace and waits to be killed
+ * (SIGKILL, or its parent's death): the parent writes its id maps and
+ * keeps /proc/<pid>/ns/user, e.g. for an id-mapped mount. Returns its pid,
+ * -1 with errno (the child's, if unshare failed). */
+pid_t apus_userns_child(void);
+/* 1 if syscall number nr is missing from this kernel (ENOSYS). */
+int apus_syscall_missing(long nr);
 
 /* ---- the runtime's own binary (CVE-2019-5736) ---- */
 /* 1 if /proc/self/exe (opened under procfd) can not be written through:
@@ -136,7 +157,7 @@ int apus_exe_memfd_copy(int procfd);
 long apus_fs_magic(int fd);
 /* PR_CAPBSET_READ probing: the highest capability the kernel knows. */
 int apus_probe_last_cap(void);
-/* close(2) every fd >= first except those in keep[] (sorted or not). */
+/* close(2) every fd >= first except those in keep[] (sorted or not, at most 256 >= first: E2BIG). */
 int apus_close_fds_except(unsigned int first, const int *keep, int nkeep);
 /* Clears ONLCR on a terminal (runc's output is "\n", not "\r\n"). */
 int apus_clear_onlcr(int fd);
