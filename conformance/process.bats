@@ -533,46 +533,6 @@ _rt_with_fds() {
 
 # ------------------------------------------------------------------ terminal
 
-# console_receiver SOCKET OUT: background python3 that listens on SOCKET,
-# receives the pty master (SCM_RIGHTS) and copies everything read from it
-# to OUT (written as OUT.part, renamed to OUT at EOF/EIO).  OUT.meta gets
-# the number of fds received.
-console_receiver() {
-	cat >"$TESTDIR/recv.py" <<'EOF'
-import array, errno, os, socket, sys
-path, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(path + ".tmp")
-s.listen(1)
-os.rename(path + ".tmp", path)
-c, _ = s.accept()
-fds = array.array("i")
-msg, anc, flags, addr = c.recvmsg(4096, socket.CMSG_SPACE(4 * fds.itemsize))
-for level, kind, data in anc:
-    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-        fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-c.close()
-s.close()
-with open(out + ".meta", "w") as m:
-    m.write("fds=%d\n" % len(fds))
-with open(out + ".part", "wb") as f:
-    while True:
-        try:
-            b = os.read(fds[0], 4096)
-        except OSError as e:
-            if e.errno == errno.EIO:
-                break
-            raise
-        if not b:
-            break
-        f.write(b)
-        f.flush()
-os.rename(out + ".part", out)
-EOF
-	spawn_bg python3 "$TESTDIR/recv.py" "$1" "$2"
-	wait_until 10 test -S "$1"
-}
-
 @test "terminal: --console-socket receives the pty master; stdio is /dev/pts/0, controlling tty" {
 	command -v python3 >/dev/null || skip "python3 needed for the console socket receiver"
 	ln -sf busybox "$ROOTFS/bin/tty"

@@ -147,46 +147,6 @@ sp_run_host_sysctl_unchanged() {
 
 # --- terminal
 
-# sp_console_receiver SOCKET OUT: like process.bats's console_receiver:
-# a background python3 listening on SOCKET, receiving the pty master and
-# copying the raw bytes read from it to OUT (OUT.part renamed to OUT at
-# EOF/EIO).  OUT.meta gets the number of fds received.
-sp_console_receiver() {
-	cat >"$TESTDIR/recv.py" <<'EOF'
-import array, errno, os, socket, sys
-path, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(path + ".tmp")
-s.listen(1)
-os.rename(path + ".tmp", path)
-c, _ = s.accept()
-fds = array.array("i")
-msg, anc, flags, addr = c.recvmsg(4096, socket.CMSG_SPACE(4 * fds.itemsize))
-for level, kind, data in anc:
-    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-        fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-c.close()
-s.close()
-with open(out + ".meta", "w") as m:
-    m.write("fds=%d\n" % len(fds))
-with open(out + ".part", "wb") as f:
-    while True:
-        try:
-            b = os.read(fds[0], 4096)
-        except OSError as e:
-            if e.errno == errno.EIO:
-                break
-            raise
-        if not b:
-            break
-        f.write(b)
-        f.flush()
-os.rename(out + ".part", out)
-EOF
-	spawn_bg python3 "$TESTDIR/recv.py" "$1" "$2"
-	wait_until 10 test -S "$1"
-}
-
 sp_need_python() {
 	command -v python3 >/dev/null || skip "python3 needed for the console socket receiver"
 }
@@ -628,7 +588,7 @@ sp_rt_appending() {
 		echo "fd0=$(stat -L -c "%u %t:%T" /proc/self/fd/0)";
 		[ -c /dev/console ] && echo console-is-chr;
 		echo "rdev=$(stat -c %t:%T "$t") console=$(stat -c %t:%T /dev/console)"'
-	sp_console_receiver "$TESTDIR/console.sock" "$TESTDIR/console.out"
+	console_receiver "$TESTDIR/console.sock" "$TESTDIR/console.out"
 	id=$(unique_id)
 	create_container "$id" --console-socket "$TESTDIR/console.sock"
 	assert_status 0
@@ -655,7 +615,7 @@ sp_rt_appending() {
 	id=$(unique_id)
 	set_args sleep 1000
 	create_and_start "$id"
-	sp_console_receiver "$TESTDIR/console.sock" "$TESTDIR/console.out"
+	console_receiver "$TESTDIR/console.sock" "$TESTDIR/console.out"
 	# (runc: --console-socket only with -d)
 	runtime exec -d -t --console-socket "$TESTDIR/console.sock" --user 1000:1000 "$id" \
 		sh -c 't=$(tty); echo "tty=$t"; echo "owner=$(stat -c "%u %g" "$t")"'
@@ -729,7 +689,7 @@ sp_console_symlink_case() {
 	ln -sfn "$target" "$ROOTFS/dev/console"
 	set_args sh -c 'for f in /etc/shadow /proc/sys/kernel/core_pattern; do [ -c $f ] && echo "HIJACKED $f"; done; echo done'
 	rm -f "$TESTDIR/console.sock" "$TESTDIR/console.out"
-	sp_console_receiver "$TESTDIR/console.sock" "$TESTDIR/console.out"
+	console_receiver "$TESTDIR/console.sock" "$TESTDIR/console.out"
 	id=$(unique_id)
 	create_container "$id" --console-socket "$TESTDIR/console.sock"
 	if [ "$status" -eq 0 ]; then
