@@ -24,6 +24,9 @@ public struct ContainerRecord: JSONCodable, Equatable {
     /// made none: in its cgroups only processes of this namespace are its
     /// own to kill; others belong to a container sharing the cgroupsPath.
     public var pidNamespace: String?
+    /// Mount ID of the rootfs bind holding the container's mounts when it
+    /// has no mount namespace (CallerNamespaceMounts); delete detaches it.
+    public var callerRootfsMount: Int64?
 
     public init(id: String, bundle: String, rootfs: String, created: String, annotations: [String: String]?) {
         self.id = id
@@ -54,6 +57,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         namespacePaths = try r.optional("namespacePaths") ?? [:]
         hasPoststopHooks = try r.optional("hasPoststopHooks") ?? false
         pidNamespace = try r.optional("pidNamespace")
+        callerRootfsMount = try r.optional("callerRootfsMount")
         try Self.check(self, path)
     }
 
@@ -90,6 +94,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         b.set("namespacePaths", namespacePaths)
         b.set("hasPoststopHooks", hasPoststopHooks)
         b.set("pidNamespace", pidNamespace)
+        b.set("callerRootfsMount", callerRootfsMount)
         return b.json
     }
 }
@@ -120,6 +125,11 @@ public struct CreateIntent: JSONCodable, Equatable {
     public var creatorStartTime: UInt64
     /// The cgroups it will create: every process it starts joins them.
     public var cgroupPaths: [String: String]
+    /// Set when the container's mounts go to the caller's mount namespace:
+    /// the rootfs, and the ID of the mount that was at it before the create
+    /// (anything stacked on it since is the create's bind).
+    public var callerRootfs: String?
+    public var callerRootfsMountBefore: Int64?
 
     public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String]) {
         self.creatorPID = creatorPID
@@ -132,6 +142,11 @@ public struct CreateIntent: JSONCodable, Equatable {
         creatorPID = try r.required("creatorPID")
         creatorStartTime = try r.required("creatorStartTime")
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+        callerRootfs = try r.optional("callerRootfs")
+        callerRootfsMountBefore = try r.optional("callerRootfsMountBefore")
+        if let rootfs = callerRootfs, !rootfs.hasPrefix("/") {
+            throw SpecError("must be an absolute path", at: path.key("callerRootfs"))
+        }
         if creatorPID <= 0 { throw SpecError("\(creatorPID) is not a process id", at: path.key("creatorPID")) }
         try ContainerRecord.checkPaths(cgroupPaths, path.key("cgroupPaths"))
     }
@@ -141,6 +156,8 @@ public struct CreateIntent: JSONCodable, Equatable {
         b.set("creatorPID", creatorPID)
         b.set("creatorStartTime", creatorStartTime)
         b.set("cgroupPaths", cgroupPaths)
+        b.set("callerRootfs", callerRootfs)
+        b.set("callerRootfsMountBefore", callerRootfsMountBefore)
         return b.json
     }
 

@@ -60,6 +60,7 @@ extension Runtime {
             thawIfFrozen(record)
             try Cgroups.destroy(record.cgroupPaths)
         }
+        if let bind = record.callerRootfsMount { try CallerNamespaceMounts.detach(rootfs: record.rootfs, bind: bind) }
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
                 log.warning($0)
@@ -86,6 +87,7 @@ extension Runtime {
             for pid in Cgroups.pids(paths) { Glibc.kill(pid, SIGKILL) }
             try Cgroups.destroy(paths)
         }
+        try intent?.detachCallerMounts()
         try dir.remove()
     }
 
