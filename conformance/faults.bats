@@ -724,3 +724,29 @@ _rt_timeout_term() {
 		assert_status 0
 	done
 }
+
+@test "faults: exec whose join is overtaken by delete --force says the container stopped (no raw errno)" {
+	skip_unless_apus "holds apus's own setns with strace; runc 1.1.5 reports its nsexec errors"
+	command -v strace >/dev/null || skip "strace not installed"
+	id=$(unique_id)
+	run_detached "$id"
+	assert_status 0
+	# the exec'd process is held (3 s) just before it joins the init's namespaces
+	(
+		_close_fds
+		exec strace -f -o /dev/null -e trace=setns -e inject=setns:delay_enter=3000000:when=1 \
+			"$RUNTIME" --root "$ROOT" exec "$id" true
+	) </dev/null >"$TESTDIR/exec.out" 2>&1 &
+	exec_pid=$!
+	echo "$exec_pid" >>"$TESTDIR/bg.pids"
+	# held once apus has forked the joining process
+	wait_until 30 eval 'apus=$(pgrep -P $exec_pid) && pgrep -P "$apus" >/dev/null'
+	runtime delete --force "$id"
+	assert_status 0
+	rc=0
+	wait "$exec_pid" || rc=$?
+	output=$(grep -v '^$' "$TESTDIR/exec.out" || true)
+	[ "$rc" -ne 0 ] || { echo "exec into the deleted container succeeded: $output" >&2; return 1; }
+	assert_output_contains "cannot exec in a stopped container"
+	[[ "$output" != *"No such process"* ]] || { echo "raw errno: $output" >&2; return 1; }
+}

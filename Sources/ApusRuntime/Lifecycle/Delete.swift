@@ -104,7 +104,7 @@ extension Runtime {
         thawIfFrozen(record)
         // The init is usually not our child: watch /proc until it is gone (or a zombie).
         for _ in 0..<1000 {
-            guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else { return }
+            guard record.initAlive else { return }
             usleep(5000)
         }
         throw RuntimeError.other("container init \(record.pid) did not die after SIGKILL")
