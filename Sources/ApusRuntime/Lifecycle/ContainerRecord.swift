@@ -130,6 +130,12 @@ public struct CreateIntent: JSONCodable, Equatable {
     /// (anything stacked on it since is the create's bind).
     public var callerRootfs: String?
     public var callerRootfsMountBefore: Int64?
+    /// The cgroups already held other processes (a shared cgroupsPath):
+    /// only the create's own init is then killed, and only empty cgroups
+    /// removed. The init is recorded once it exists.
+    public var sharedCgroups = false
+    public var initPID: Int32?
+    public var initStartTime: UInt64?
 
     public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String]) {
         self.creatorPID = creatorPID
@@ -144,6 +150,10 @@ public struct CreateIntent: JSONCodable, Equatable {
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
         callerRootfs = try r.optional("callerRootfs")
         callerRootfsMountBefore = try r.optional("callerRootfsMountBefore")
+        sharedCgroups = try r.optional("sharedCgroups") ?? false
+        initPID = try r.optional("initPID")
+        initStartTime = try r.optional("initStartTime")
+        if let pid = initPID, pid <= 0 { throw SpecError("\(pid) is not a process id", at: path.key("initPID")) }
         if let rootfs = callerRootfs, !rootfs.hasPrefix("/") {
             throw SpecError("must be an absolute path", at: path.key("callerRootfs"))
         }
@@ -158,7 +168,22 @@ public struct CreateIntent: JSONCodable, Equatable {
         b.set("cgroupPaths", cgroupPaths)
         b.set("callerRootfs", callerRootfs)
         b.set("callerRootfsMountBefore", callerRootfsMountBefore)
+        if sharedCgroups { b.set("sharedCgroups", true) }
+        b.set("initPID", initPID)
+        b.set("initStartTime", initStartTime)
         return b.json
+    }
+
+    /// Kills what the create started and removes its cgroups: every process
+    /// in them (the init and whatever it started joined them), or, in
+    /// cgroups shared with others, only its init (its pid namespace goes
+    /// with it), leaving cgroups that are still in use.
+    func removeCgroups() throws {
+        guard !cgroupPaths.isEmpty else { return }
+        if Cgroups.isFrozen(paths: cgroupPaths) { try? Freezer.set(cgroupPaths, frozen: false) }
+        guard sharedCgroups else { return try Cgroups.destroy(cgroupPaths) }
+        if let pid = initPID, ProcStat.read(pid: pid)?.startTime == initStartTime { Glibc.kill(pid, SIGKILL) }
+        _ = try Cgroups.removeIfEmpty(cgroupPaths)
     }
 
     /// The creating apus still runs (same pid, same start time).

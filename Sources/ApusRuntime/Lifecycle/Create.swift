@@ -40,6 +40,7 @@ public struct Runtime {
         let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let me = getpid()
         var intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
+        intent.sharedCgroups = !Cgroups.pids(cgroupPaths).isEmpty
         if LaunchPlan.mountsInCallerNamespace(spec) {
             intent.callerRootfs = rootfs
             intent.callerRootfsMountBefore = CallerNamespaceMounts.mountID(rootfs)
@@ -79,7 +80,7 @@ public struct Runtime {
             }
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
             try checkCgroupsUsable(plan.cgroupPaths)
-            cleanup.cgroupPaths = plan.cgroupPaths
+            cleanup.removesCgroups = true
             try Cgroups.create(plan.cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
 
@@ -107,6 +108,12 @@ public struct Runtime {
         let parentEnd = try spawner.spawn(&cleanup.children) { ContainerInit.run(plan, sync: $0) }
         defer { parentEnd.close() }
         let pid = cleanup.children.pid
+        if cleanup.intent.sharedCgroups {
+            // Whose it is in the shared cgroups, should this create die now.
+            cleanup.intent.initPID = pid
+            cleanup.intent.initStartTime = ProcStat.read(pid: pid)?.startTime
+            try dir.saveIntent(cleanup.intent)
+        }
 
         var record = ContainerRecord(id: plan.id, bundle: plan.bundle, rootfs: plan.rootfs,
                                      created: Timestamp.now(), annotations: plan.spec.annotations)
@@ -155,13 +162,14 @@ public struct Runtime {
 /// state directory.
 struct Cleanup {
     let dir: ContainerDir
-    let intent: CreateIntent
+    var intent: CreateIntent
     var children = Spawner.Children()
-    var cgroupPaths: [String: String] = [:]
+    /// Set once the cgroups are being made (they may have existed before).
+    var removesCgroups = false
 
     mutating func run() {
         children.kill()
-        if !cgroupPaths.isEmpty { try? Cgroups.destroy(cgroupPaths) }
+        if removesCgroups { try? intent.removeCgroups() }
         try? intent.detachCallerMounts()
         try? dir.remove()
     }

@@ -82,11 +82,7 @@ extension Runtime {
     /// Removes what a dead create made: every process in its cgroups (the
     /// init and anything it started joined them), the cgroups, the directory.
     func removeHalfCreated(_ dir: ContainerDir, _ intent: CreateIntent?) throws {
-        if let paths = intent?.cgroupPaths, !paths.isEmpty {
-            if Cgroups.isFrozen(paths: paths) { try? Freezer.set(paths, frozen: false) }
-            for pid in Cgroups.pids(paths) { Glibc.kill(pid, SIGKILL) }
-            try Cgroups.destroy(paths)
-        }
+        try intent?.removeCgroups()
         try intent?.detachCallerMounts()
         try dir.remove()
     }
