@@ -34,6 +34,11 @@ enum CgroupResources {
         return out
     }
 
+    /// `apus update`: the device rules in force, applied again.
+    static func reapplyDevices(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?, paths: [String: String]) throws {
+        try applyDevices(rules, devices: devices, paths: paths)
+    }
+
     static let devicesNeedV1 = RuntimeError.unsupported(
         path: "linux.resources.devices",
         reason: "device rules need the cgroup v1 devices controller (cgroup v2 device filtering is not supported yet)")
