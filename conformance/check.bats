@@ -55,14 +55,14 @@ assert_rule() {
 		| .process.args = ["no-such-program"]
 		| .linux.sysctl = {"kernel.panic": "1"}
 		| .linux.namespaces += [{"type": "cgroup", "path": "/nonexistent/ns"}]
-		| .linux.resources.blockIO = {"weight": 500}'
+		| .linux.resources.blockIO = {"leafWeight": 500}'
 	runtime check --bundle "$BUNDLE"
 	assert_status 1
 	local n=$(jq '.mounts | length' "$BUNDLE/config.json")
 	assert_output_contains "error    config.json: mounts[$((n - 2))].destination: must not be empty"
 	assert_output_contains "error    config.json: process.cwd: must be an absolute path"
 	assert_output_contains "error    config.json: linux.sysctl[\"kernel.panic\"]: not in a separate kernel namespace"
-	assert_output_contains "error    config.json: linux.resources.blockIO: not supported"
+	assert_output_contains "error    config.json: linux.resources.blockIO.leafWeight: this kernel has no blkio.leaf_weight"
 	assert_output_contains "config.json: linux.namespaces[5].path: cannot open \"/nonexistent/ns\""
 	assert_output_contains "config.json: mounts[$((n - 1))].source: bind source \"/nonexistent/apus-check\" does not exist"
 	assert_output_contains "config.json: process.args[0]: not found in the rootfs: exec: \"no-such-program\": executable file not found in \$PATH"

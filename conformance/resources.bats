@@ -46,12 +46,36 @@ load helpers
 	assert_root_empty
 }
 
-@test "resources: unsupported resources are refused with their JSON path, nothing left" {
-	skip_unless_apus "runc supports blockIO"
-	update_config '.linux.resources.blockIO = {"weight": 500}'
+@test "resources: blockIO as dockerd sends it (weight 0, empty lists = unset) is accepted" {
+	update_config '.linux.resources.blockIO = {"weight": 0, "weightDevice": [], "throttleReadBpsDevice": [], "throttleWriteBpsDevice": [], "throttleReadIOPSDevice": [], "throttleWriteIOPSDevice": []}'
+	id=$(unique_id)
+	set_args sleep 1000
+	create_and_start "$id"
+	runtime delete --force "$id"
+	assert_status 0
+}
+
+@test "resources: blockIO throttle lists (v1 blkio.throttle.*)" {
+	v1_has blkio || skip "no v1 blkio hierarchy on this host"
+	[ -e /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device ] || skip "no blkio throttling on this kernel"
+	local dev
+	dev=$(lsblk -dno MAJ:MIN | head -n 1 | tr -d ' ')
+	# shellcheck disable=SC2016
+	update_config '.linux.resources.blockIO = {"weight": 0, "throttleReadBpsDevice": [{"major": $ma, "minor": $mi, "rate": 1048576}], "throttleWriteIOPSDevice": [{"major": $ma, "minor": $mi, "rate": 300}]}' \
+		--argjson ma "${dev%%:*}" --argjson mi "${dev##*:}"
+	id=$(unique_id)
+	set_args sleep 1000
+	create_and_start "$id"
+	assert_equal "$(cat "$(cg_file blkio blkio.throttle.read_bps_device)")" "$dev 1048576"
+	assert_equal "$(cat "$(cg_file blkio blkio.throttle.write_iops_device)")" "$dev 300"
+}
+
+@test "resources: a value the host cannot apply is refused with its JSON path, nothing left" {
+	[ ! -e /sys/fs/cgroup/blkio/blkio.leaf_weight ] || skip "this host has blkio.leaf_weight (CFQ)"
+	update_config '.linux.resources.blockIO = {"leafWeight": 500}'
 	id=$(unique_id)
 	create_container "$id"
-	assert_status 1
-	assert_output_contains "config.json: linux.resources.blockIO: not supported"
+	[ "$status" -ne 0 ]
+	runtime_is_runc || assert_output_contains "config.json: linux.resources.blockIO.leafWeight: "
 	assert_root_empty
 }

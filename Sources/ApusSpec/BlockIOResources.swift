@@ -8,7 +8,10 @@ public struct BlockIOResources: JSONCodable, Equatable {
     public var throttleReadIOPSDevice: [ThrottleDevice]?
     public var throttleWriteIOPSDevice: [ThrottleDevice]?
 
-    public init(weight: UInt16? = nil) { self.weight = weight }
+    public init(weight: UInt16? = nil, leafWeight: UInt16? = nil) {
+        self.weight = weight
+        self.leafWeight = leafWeight
+    }
 
     public init(json: JSONValue, path: JSONPath) throws {
         let r = try ObjectReader(json, path: path)

@@ -77,7 +77,7 @@ public struct Runtime {
             try checkCgroupsUsable(plan.cgroupPaths)
             cleanup.cgroupPaths = plan.cgroupPaths
             try Cgroups.create(plan.cgroupPaths)
-            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
+            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths, log: log)
 
             let record = try spawn(plan, dir: dir, cleanup: &cleanup)
             if let pidFile = options.pidFile {
