@@ -89,19 +89,9 @@ setup_file() {
 
 	local rt
 	rt="$E2E_DIR/bin/$(dk_runtime_name)"
-	# With E2E_DIR/workaround-blkio present, `create` first drops dockerd's
-	# "unset" blockIO section ({"weight":0}) from config.json (see setup_file).
 	cat >"$rt" <<-EOF
 		#!/bin/sh
 		echo "\$(date +%T.%N) \$*" >>$E2E_DIR/runtime-calls.log
-		if [ -e $E2E_DIR/workaround-blkio ]; then
-			prev=
-			for a; do
-				[ "\$prev" = --bundle ] && jq -c 'if .linux.resources.blockIO == {weight: 0} then del(.linux.resources.blockIO) else . end' \
-					"\$a/config.json" >"\$a/config.json.e2e" && mv "\$a/config.json.e2e" "\$a/config.json"
-				prev=\$a
-			done
-		fi
 		exec $RUNTIME "\$@"
 	EOF
 	chmod 755 "$rt"
@@ -118,22 +108,6 @@ setup_file() {
 		echo "docker import failed: $output" >&2
 		return 1
 	fi
-
-	# Does the runtime take dockerd's config? dockerd always sends
-	# linux.resources.blockIO, {"weight":0} meaning "unset". If the runtime
-	# refuses that, the tests run without it and then skip with the error.
-	DK_GAP=
-	run dk_run "$IMAGE" true
-	if [ "$status" -ne 0 ] && runtime_is_apus; then
-		DK_GAP=$(grep -o -m1 'config.json: linux.resources.blockIO: not supported[^:]*' <<<"$output")
-		[ -z "$DK_GAP" ] || touch "$E2E_DIR/workaround-blkio"
-	fi
-	export DK_GAP
-}
-
-# skip_if_worked_around: the test passed, but only without dockerd's blockIO.
-skip_if_worked_around() {
-	[ -z "${DK_GAP:-}" ] || skip "apus: $DK_GAP (the rest of the test passed without that section)"
 }
 
 teardown_file() {
@@ -227,7 +201,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	run dk ps -aq
 	assert_status 0
 	assert_equal "$output" ""
-	skip_if_worked_around
 }
 
 @test "docker run -d + exec exit codes + logs + top + stop + rm" {
@@ -275,7 +248,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	run dk rm "$name"
 	assert_status 0
 	[ -z "$(ls -A "$(dk_state_root)" 2>/dev/null)" ]
-	skip_if_worked_around
 }
 
 @test "docker kill -s USR1 / -s TERM, docker rm -f of a running container" {
@@ -299,7 +271,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	pid_alive "$pid" && { echo "pid $pid still alive after rm -f" >&2; false; }
 	run dk ps -aq --filter name=e2e-rmf
 	assert_equal "$output" ""
-	skip_if_worked_around
 }
 
 @test "docker pause / unpause" {
@@ -319,7 +290,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	run dk exec "$name" echo alive after unpause
 	assert_status 0
 	assert_line_equal "alive after unpause"
-	skip_if_worked_around
 }
 
 @test "docker stats --no-stream: memory and pids of a running container" {
@@ -328,7 +298,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	run dk stats --no-stream --format '{{.Name}} pids={{.PIDs}} mem={{.MemUsage}}' "$name"
 	assert_status 0
 	assert_match "^$name pids=[1-9][0-9]* mem=[0-9.]+[KMG]i?B / "
-	skip_if_worked_around
 }
 
 @test "docker run --memory 64m --pids-limit 20 --cpus 0.5 --cpu-shares 512: the cgroup files inside" {
@@ -345,7 +314,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_line_equal "shares=512"
 	# dockerd asks for swap = 2 x memory when --memory-swap is not given
 	grep -qx 'swap=none' <<<"$output" || assert_line_equal "swap=134217728"
-	skip_if_worked_around
 }
 
 @test "docker run --pids-limit 20: a fork beyond the limit fails" {
@@ -356,7 +324,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_status 0
 	assert_line_equal "fork-refused"
 	assert_line_equal "max=20"
-	skip_if_worked_around
 }
 
 @test "docker run --read-only --tmpfs /scratch:size=4m,mode=1777" {
@@ -374,7 +341,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	local size
 	size=$(grep -o '^size=.*' <<<"$output")
 	assert_equal "$((${size#size=}))" $((4 * 1024 * 1024))
-	skip_if_worked_around
 }
 
 @test "docker run --cap-drop ALL, --cap-drop ALL --cap-add NET_ADMIN,SYS_TIME" {
@@ -389,7 +355,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_status 0
 	assert_line_equal "$(printf 'CapEff:\t0000000002001000')"
 	assert_line_equal "$(printf 'CapBnd:\t0000000002001000')"
-	skip_if_worked_around
 }
 
 @test "docker run --security-opt no-new-privileges --user 1000:1000 --hostname" {
@@ -402,7 +367,6 @@ dk_run() { dk run --rm --network none "$@"; }
 
 	run dk_run "$IMAGE" grep "^NoNewPrivs:" /proc/self/status
 	assert_line_equal "$(printf 'NoNewPrivs:\t0')"
-	skip_if_worked_around
 }
 
 @test "docker run --device /dev/zero:/dev/e2ezero: the node and its cgroup rule" {
@@ -412,7 +376,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_status 0
 	assert_line_equal "character special file 1:5"
 	assert_line_equal "8"
-	skip_if_worked_around
 }
 
 @test "docker run --ulimit --sysctl --oom-score-adj" {
@@ -430,7 +393,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_line_equal "shm_rmid_forced=1"
 	assert_line_equal "port_start=99"
 	assert_line_equal "oom=321"
-	skip_if_worked_around
 }
 
 @test "docker run -v DIR:/rw -v DIR:/ro:ro" {
@@ -445,7 +407,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_line_equal ro-refused
 	assert_equal "$(cat "$E2E_DIR/vol-rw/new")" written
 	[ ! -e "$E2E_DIR/vol-ro/other" ]
-	skip_if_worked_around
 }
 
 @test "docker run -t (under script): a tty inside, exit code propagates" {
@@ -455,14 +416,12 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_status 4
 	assert_line_equal "tty-ok"
 	assert_match '/dev/pts/[0-9]+'
-	skip_if_worked_around
 }
 
 @test "docker update --memory --memory-swap --cpu-shares --pids-limit of a running container" {
 	local name=e2e-update
 	dk_run_detached "$name" --memory 64m --pids-limit 20 --cpu-shares 512
 	run dk update --memory 96m --memory-swap 192m --cpu-shares 256 --pids-limit 30 "$name"
-	skip_on_apus_gap 'update is not implemented|not supported'
 	assert_status 0
 	run dk exec "$name" sh -c '
 		echo "mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
@@ -472,7 +431,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_line_equal "mem=$((96 * 1024 * 1024))"
 	assert_line_equal "shares=256"
 	assert_line_equal "pids=30"
-	skip_if_worked_around
 }
 
 @test "docker run --network container:X --pid container:X: joins the other's namespaces" {
@@ -486,7 +444,6 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_line_equal "$net"
 	assert_match 'sh -c trap "echo got-term'
 
-	skip_if_worked_around
 }
 
 @test "docker run: 20 containers in parallel" {
@@ -502,5 +459,4 @@ dk_run() { dk run --rm --network none "$@"; }
 	for ((i = 0; i < 20; i++)); do
 		grep -qx "par-$i" "$E2E_DIR/par-$i.out"
 	done
-	skip_if_worked_around
 }

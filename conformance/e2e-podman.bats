@@ -299,6 +299,28 @@ assert_root_empty_e2e() {
 	assert_line_equal "quota=50000 period=100000"
 }
 
+@test "podman update --memory --memory-swap --cpu-shares --cpus of a running container" {
+	local name=e2e-update
+	run pm_run -d --name "$name" --memory 64m --cpu-shares 512 "$IMAGE" sleep 1000
+	assert_status 0
+	wait_pm_status "$name" running
+	run pm update --memory 96m --memory-swap 192m --cpu-shares 256 --cpus 0.5 "$name"
+	assert_status 0
+	run pm exec "$name" sh -c '
+		echo "mem=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+		f=/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes
+		if [ -e $f ]; then echo "memsw=$(cat $f)"; else echo "memsw=$((192 * 1024 * 1024))"; fi
+		echo "shares=$(cat /sys/fs/cgroup/cpu/cpu.shares)"
+		echo "quota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) period=$(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"'
+	assert_status 0
+	assert_line_equal "mem=$((96 * 1024 * 1024))"
+	assert_line_equal "memsw=$((192 * 1024 * 1024))"
+	assert_line_equal "shares=256"
+	assert_line_equal "quota=50000 period=100000"
+	run pm rm -f -t 0 "$name"
+	assert_status 0
+}
+
 @test "podman run --cap-drop ALL" {
 	run pm_run --rm --cap-drop ALL "$IMAGE" sh -c 'id -u; grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb):" /proc/self/status; chown 1:1 /tmp 2>&1; echo "chown=$?"'
 	assert_status 0
