@@ -11,7 +11,8 @@
 # --default-runtime NAME` (NAME is apus, or runc-e2e when RUNTIME is runc:
 # dockerd reserves "runc"); that two-line script logs every call to
 # E2E_DIR/runtime-calls.log (shown when a test fails) and execs RUNTIME.
-# dockerd gives the runtime --root E2E_DIR/exec/runtime-NAME itself.
+# dockerd gives every runtime --root E2E_DIR/exec/runtime-runc/moby itself
+# (20.10 names that directory after runc whatever the runtime).
 # The image is `docker import` of the busybox tarball (e2e_build_rootfs).
 # The shim's sockets live in /run/containerd/s (containerd 1.6): removed by
 # teardown_file if it made them.
@@ -28,14 +29,14 @@ DOCKER_BIN=${DOCKER_BIN:-/usr/bin/docker}
 # DOCKER_HOST, and DOCKER_CONFIG so nothing is written in ~/.docker).
 dk() { e2e_bounded "$E2E_DIR/bin/dk" "$@"; }
 
-# The runtime's name in dockerd and its state root (dockerd's choice).
+# The runtime's name in dockerd, and the state root dockerd gives it.
 dk_runtime_name() {
 	case "$(basename "$RUNTIME")" in
 	runc) echo runc-e2e ;;
 	*) basename "$RUNTIME" ;;
 	esac
 }
-dk_state_root() { echo "$E2E_DIR/exec/runtime-$(dk_runtime_name)/moby"; }
+dk_state_root() { echo "$E2E_DIR/exec/runtime-runc/moby"; }
 
 # dk_start: start the private dockerd and wait for its API (60 s).
 dk_start() {
@@ -115,9 +116,24 @@ teardown_file() {
 	local rc=0
 	dk_rm_all
 	dk_stop || rc=1
+	dk_remove_shim_sockets
 	# then dockerd's containerd and shims if still there, our cgroups, mounts
 	e2e_final_cleanup "$(dk_state_root)" /etc/docker/key.json /run/containerd/s /run/containerd || rc=1
 	return $rc
+}
+
+# dk_remove_shim_sockets: the sockets of our shims in /run/containerd/s,
+# left there when a shim was killed (containerd 1.6 names each
+# sha256("<containerd address>/<namespace>/<id>")).
+dk_remove_shim_sockets() {
+	local t h
+	for t in "$E2E_DIR"/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/*; do
+		[ -d "$t" ] || continue
+		h=$(printf '%s' "$E2E_DIR/exec/containerd/containerd.sock/moby/${t##*/}" | sha256sum | cut -d' ' -f1)
+		[ -S "/run/containerd/s/$h" ] || continue
+		echo "teardown_file: removing the socket of shim ${t##*/}" >&2
+		rm -f "/run/containerd/s/$h"
+	done
 }
 
 # dk_rm_all: remove every container (and so its runtime state).
@@ -208,6 +224,8 @@ dk_run() { dk run --rm --network none "$@"; }
 	dk_run_detached "$name"
 	pid=$(dk_inspect "$name" '{{.State.Pid}}')
 	pid_alive "$pid"
+	# the runtime's state, where teardown looks for leftovers
+	[ -d "$(dk_state_root)/$(dk_inspect "$name" '{{.Id}}')" ]
 
 	run dk exec "$name" echo from exec
 	assert_status 0
