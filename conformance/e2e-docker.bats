@@ -310,6 +310,46 @@ dk_run() { dk run --rm --network none "$@"; }
 	assert_line_equal "alive after unpause"
 }
 
+@test "docker restart, docker exec -i -u -w -e, docker run -i" {
+	local name=e2e-restart pid
+	dk_run_detached "$name"
+	pid=$(dk_inspect "$name" '{{.State.Pid}}')
+	run dk restart -t 10 "$name"
+	assert_status 0
+	wait_dk_status "$name" running
+	[ "$(dk_inspect "$name" '{{.State.Pid}}')" != "$pid" ]
+	pid_alive "$pid" && { echo "old pid $pid still alive after restart" >&2; false; }
+
+	run bash -c "echo from-stdin | '$E2E_DIR/bin/dk' exec -i -u 1000:1000 -w /tmp -e E2E_VAR=set '$name' sh -c 'cat; id -u; pwd; echo \$E2E_VAR'"
+	assert_status 0
+	assert_line_equal from-stdin
+	assert_line_equal 1000
+	assert_line_equal /tmp
+	assert_line_equal set
+
+	run bash -c "echo piped | '$E2E_DIR/bin/dk' run --rm -i --network none '$IMAGE' cat"
+	assert_status 0
+	assert_equal "$output" piped
+}
+
+@test "docker run --init --shm-size --security-opt seccomp=unconfined" {
+	run dk_run --init --shm-size 8m --security-opt seccomp=unconfined "$IMAGE" sh -c '
+		tr "\0" " " </proc/1/cmdline; echo
+		grep " /dev/shm " /proc/self/mounts
+		grep "^Seccomp:" /proc/self/status'
+	assert_status 0
+	assert_match 'docker-init -- sh -c'
+	assert_match '/dev/shm tmpfs [^ ]*size=8192k'
+	assert_match 'Seccomp:[[:space:]]+0'
+}
+
+@test "docker run --memory 16m: a process over the limit is OOM-killed (State.OOMKilled)" {
+	run dk run --name e2e-oom --network none --memory 16m --memory-swap 16m "$IMAGE" \
+		sh -c 'head -c 200000000 /dev/zero | tail'
+	assert_status 137
+	assert_equal "$(dk_inspect e2e-oom '{{.State.OOMKilled}}')" true
+}
+
 @test "docker stats --no-stream: memory and pids of a running container" {
 	local name=e2e-stats
 	dk_run_detached "$name"
