@@ -17,7 +17,7 @@ BATS ?= bats
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
 	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap docker.io
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean
 
 all: build
 
@@ -67,6 +67,16 @@ conformance: build
 # (tests for what runc 1.1 lacks or gets wrong skip themselves there).
 conformance-runc:
 	RUNTIME=/usr/sbin/runc $(BATS) $(RUNC_SUITES)
+
+# The end-to-end suites alone: podman, containerd and dockerd driving the
+# runtime (also part of conformance and conformance-runc).
+E2E_SUITES := $(wildcard conformance/e2e-*.bats)
+
+e2e: build
+	RUNTIME=$(CURDIR)/$(APUS) $(BATS) $(E2E_SUITES)
+
+e2e-runc:
+	RUNTIME=/usr/sbin/runc $(BATS) $(E2E_SUITES)
 
 # (check and inspect are apus's own commands: runc has nothing to compare.)
 RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conformance/cgroup-layouts.bats \
