@@ -41,7 +41,9 @@ extension Handlers {
         var memory = MemoryResources(), cpu = CPUResources()
         func number<T: FixedWidthInteger>(_ flag: String, _: T.Type) throws -> T? {
             guard let text = f.string(flag) else { return nil }
-            guard let v = T(text) else { throw RuntimeError.usage("invalid value for \(flag): \(quoted(text)) is not a valid \(T.isSigned ? "integer" : "unsigned integer")") }
+            guard let v = T(text) else {
+                throw RuntimeError.usage("invalid value for \(flag): strconv.\(T.isSigned ? "ParseInt" : "ParseUint"): parsing \(quoted(text)): invalid syntax")
+            }
             return v
         }
         func size(_ flag: String) throws -> Int64? {

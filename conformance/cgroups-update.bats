@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# `update <id>`: runc's flags and -r FILE|-, on a created, running or paused
+# container; only what is given changes; errors as runc's. On this host's
+# layout (cgroups-resources.bats covers each resource on every view).
+
+load helpers
+
+# _rt_stdin FILE ARGS...: the runtime with --root and FILE as its stdin.
+_rt_stdin() {
+	local in=$1
+	shift
+	(
+		_close_fds
+		exec "$RUNTIME" --root "$ROOT" "$@"
+	) <"$in"
+}
+
+# snapshot: the container's limit files (v1 memory, cpu, pids), one per line.
+snapshot() {
+	local f
+	for f in "memory memory.limit_in_bytes" "memory memory.soft_limit_in_bytes" "cpu cpu.shares" "cpu cpu.cfs_quota_us" \
+		"cpu cpu.cfs_period_us" "pids pids.max" "cpuset cpuset.cpus"; do
+		# shellcheck disable=SC2086
+		echo "$f: $(cat "$(cg_file $f)")"
+	done
+}
+
+need_v1() {
+	local c
+	for c in memory cpu pids cpuset; do v1_has $c || skip "no v1 $c hierarchy on this host"; done
+}
+
+start_limited() {
+	id=$(unique_id)
+	set_args sleep 1000
+	update_config '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 100}
+		| .linux.resources.cpu = {"shares": 512, "quota": 20000, "period": 100000}'
+	create_container "$id"
+	assert_status 0
+}
+
+@test "update: no flag given changes nothing" {
+	need_v1
+	start_limited
+	local before
+	before="$(snapshot)"
+	runtime update "$id"
+	assert_status 0
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "update: works on a created, a running and a paused container; not on a stopped one" {
+	need_v1
+	start_limited
+	runtime update --pids-limit 101 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file pids pids.max)")" 101
+	runtime start "$id"
+	assert_status 0
+	wait_for_status "$id" running
+	runtime update --memory 100000000 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file memory memory.limit_in_bytes)")" 99999744 # page-rounded by the kernel
+	runtime pause "$id"
+	assert_status 0
+	runtime update --cpu-share 300 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file cpu cpu.shares)")" 300
+	assert_equal "$(container_status "$id")" paused
+	runtime resume "$id"
+	assert_status 0
+	runtime kill "$id" KILL
+	wait_for_status "$id" stopped
+	runtime update --pids-limit 5 "$id"
+	assert_status 1
+	assert_output_contains "container not running"
+	runtime update --pids-limit 5 no-such-container
+	assert_status 1
+	assert_output_contains "container does not exist"
+}
+
+@test "update: -r - reads the resources from stdin; other flags are then ignored" {
+	need_v1
+	start_limited
+	echo '{"memory": {"limit": 33554432}, "pids": {"limit": 77}}' >"$TESTDIR/r.json"
+	run _rt_stdin "$TESTDIR/r.json" update -r - --pids-limit 9 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file memory memory.limit_in_bytes)")" 33554432
+	assert_equal "$(cat "$(cg_file pids pids.max)")" 77
+	assert_equal "$(cat "$(cg_file cpu cpu.shares)")" 512
+	run _rt_stdin /dev/null update -r - "$id"
+	assert_status 1
+}
+
+@test "update: invalid values are refused with runc's messages, nothing changes" {
+	need_v1
+	start_limited
+	local before
+	before="$(snapshot)"
+	runtime update --memory abc "$id"
+	assert_status 1
+	assert_output_contains "invalid value for memory: invalid size: 'abc'"
+	runtime update --cpu-period x "$id"
+	assert_status 1
+	assert_output_contains "invalid value for cpu-period"
+	# swap below the limit: refused (validation, the kernel on v1) before any write
+	runtime update --memory 64m --memory-swap 32m --pids-limit 7 "$id"
+	assert_status 1
+	assert_equal "$(snapshot)" "$before"
+}
+
+@test "update: a value the host cannot apply names its JSON path; nothing changes" {
+	need_v1
+	[ ! -e /sys/fs/cgroup/blkio/blkio.weight ] && [ ! -e /sys/fs/cgroup/blkio/blkio.bfq.weight ] || skip "this host has blkio weights"
+	start_limited
+	local before
+	before="$(snapshot)"
+	runtime update --blkio-weight 300 --pids-limit 7 "$id"
+	assert_status 1
+	runtime_is_runc || assert_output_contains "linux.resources.blockIO.weight"
+	runtime_is_runc || assert_equal "$(snapshot)" "$before"
+}
+
+@test "update: memory sizes as runc reads them (64m, 1g, -1), kernel memory ignored with runc's warning" {
+	need_v1
+	start_limited
+	runtime update --memory 64m --memory-reservation 1g "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file memory memory.limit_in_bytes)")" 67108864
+	assert_equal "$(cat "$(cg_file memory memory.soft_limit_in_bytes)")" 1073741824
+	runtime update --memory -1 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file memory memory.limit_in_bytes)")" 9223372036854771712
+	runtime update --kernel-memory 64m "$id"
+	assert_status 0
+	assert_output_contains "Kernel memory settings are ignored and will be removed"
+}
+
+@test "update: state, inspect and the stored config follow the update" {
+	skip_unless_apus "inspect and the stored config.json are apus's"
+	need_v1
+	start_limited
+	runtime update --memory 48m --pids-limit 33 --cpu-quota 40000 "$id"
+	assert_status 0
+	runtime inspect --format json "$id"
+	assert_status 0
+	assert_equal "$(jq -c '.cgroup | [.memory.limit, .pids.limit, .cpu.quota, .cpu.period, .cpu.shares]' <<<"$output")" \
+		"[50331648,33,40000,100000,512]"
+	assert_equal "$(jq -c '.linux.resources | [.memory.limit, .pids.limit, .cpu.quota, .cpu.period, .cpu.shares]' "$ROOT/$id/config.json")" \
+		"[50331648,33,40000,100000,512]"
+	runtime state "$id"
+	assert_status 0
+	assert_equal "$(jq -r .status <<<"$output")" created
+}
