@@ -428,12 +428,17 @@ dk_run() { dk run --rm --network none "$@"; }
 }
 
 @test "docker run --device /dev/zero:/dev/e2ezero: the node and its cgroup rule" {
+	# /dev/kmsg (1:11) is in no allow rule: made with mknod, it cannot be opened
 	run dk_run --device /dev/zero:/dev/e2ezero "$IMAGE" sh -c '
 		stat -c "%F %t:%T" /dev/e2ezero
-		head -c 8 /dev/e2ezero | wc -c'
+		head -c 8 /dev/e2ezero | wc -c
+		busybox mknod /tmp/kmsg c 1 11 && echo made
+		cat /tmp/kmsg 2>&1 | head -n 1'
 	assert_status 0
 	assert_line_equal "character special file 1:5"
 	assert_line_equal "8"
+	assert_line_equal "made"
+	assert_match "can't open '/tmp/kmsg': Operation not permitted"
 }
 
 @test "docker run --ulimit --sysctl --oom-score-adj" {
