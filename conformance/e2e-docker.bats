@@ -308,6 +308,15 @@ dk_run() { dk run --rm --network none "$@"; }
 	run dk exec "$name" echo alive after unpause
 	assert_status 0
 	assert_line_equal "alive after unpause"
+
+	# a paused container removed with rm -f: thawed and killed, nothing left
+	run dk pause "$name"
+	assert_status 0
+	run dk rm -f "$name"
+	assert_status 0
+	pid_alive "$pid" && { echo "pid $pid still alive after rm -f" >&2; false; }
+	run dk ps -aq
+	assert_equal "$output" ""
 }
 
 @test "docker restart, docker exec -i -u -w -e, docker run -i" {
