@@ -14,8 +14,8 @@
 # dockerd gives every runtime --root E2E_DIR/exec/runtime-runc/moby itself
 # (20.10 names that directory after runc whatever the runtime).
 # The image is `docker import` of the busybox tarball (e2e_build_rootfs).
-# The shim's sockets live in /run/containerd/s (containerd 1.6): removed by
-# teardown_file if it made them.
+# The shim's sockets live in /run/containerd/s (containerd 1.6), and dockerd
+# always makes /run/docker/plugins: teardown_file removes those it made.
 #
 #   bats conformance/e2e-docker.bats
 #   RUNTIME=/usr/sbin/runc bats conformance/e2e-docker.bats
@@ -84,7 +84,7 @@ dk_stop() {
 setup_file() {
 	e2e_require_bins dockerd "$DOCKER_BIN" containerd containerd-shim-runc-v2 || return 0
 	e2e_make_dir docker
-	e2e_record_absent /run/containerd /run/containerd/s /etc/docker/key.json
+	e2e_record_absent /run/containerd /run/containerd/s /etc/docker/key.json /run/docker /run/docker/plugins
 	mkdir -p "$E2E_DIR"/{client,vol-rw,vol-ro}
 	e2e_build_rootfs
 
@@ -118,7 +118,8 @@ teardown_file() {
 	dk_stop || rc=1
 	dk_remove_shim_sockets
 	# then dockerd's containerd and shims if still there, our cgroups, mounts
-	e2e_final_cleanup "$(dk_state_root)" /etc/docker/key.json /run/containerd/s /run/containerd || rc=1
+	e2e_final_cleanup "$(dk_state_root)" /etc/docker/key.json /run/containerd/s /run/containerd \
+		/run/docker/plugins /run/docker || rc=1
 	return $rc
 }
 
