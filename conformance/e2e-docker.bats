@@ -237,7 +237,7 @@ dk_run() { dk run --rm --network none "$@"; }
 	# command in `docker run` (127, from the runtime's error text)
 	run dk exec "$name" /no/such/binary
 	assert_status 126
-	run dk_run "$IMAGE" /no/such/binary
+	run -127 dk_run "$IMAGE" /no/such/binary
 	assert_status 127
 	assert_match 'no such file or directory'
 	# exec joins the container's pid namespace and seccomp
