@@ -482,12 +482,18 @@ dk_run() { dk run --rm --network none "$@"; }
 	[ ! -e "$E2E_DIR/vol-ro/other" ]
 }
 
-@test "docker run -t (under script): a tty inside, exit code propagates" {
+@test "docker run -t, docker exec -t (under script): a tty inside, exit code propagates" {
 	command -v script >/dev/null || skip "script (util-linux) is not installed"
 	run e2e_in_tty "$E2E_DIR/bin/dk" run --rm -t --network none "$IMAGE" \
 		sh -c 'test -t 0 && test -t 1 && echo tty-ok; tty; exit 4'
 	assert_status 4
 	assert_line_equal "tty-ok"
+	assert_match '/dev/pts/[0-9]+'
+
+	dk_run_detached e2e-exec-tty
+	run e2e_in_tty "$E2E_DIR/bin/dk" exec -t e2e-exec-tty sh -c 'test -t 1 && echo exec-tty-ok; tty; exit 5'
+	assert_status 5
+	assert_line_equal "exec-tty-ok"
 	assert_match '/dev/pts/[0-9]+'
 }
 
