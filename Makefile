@@ -31,7 +31,7 @@ deps:
 		echo "installing:" $$missing; \
 		policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
 			policy=/usr/sbin/policy-rc.d; printf '#!/bin/sh\nexit 101\n' >$$policy && chmod 755 $$policy; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends $$missing; \
+		apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends $$missing; \
 		rc=$$?; [ -z "$$policy" ] || rm -f $$policy; exit $$rc; \
 	fi
 
