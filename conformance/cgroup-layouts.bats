@@ -96,10 +96,7 @@ setup_file() {
 }
 
 setup() {
-	setup_bundle
-	: >"$TESTDIR/parents"
-	REAL_RUNTIME=$RUNTIME
-	LAYOUT=hybrid
+	setup_views
 }
 
 teardown() {

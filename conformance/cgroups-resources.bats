@@ -10,10 +10,7 @@ load helpers
 load cgroup-views
 
 setup() {
-	setup_bundle
-	: >"$TESTDIR/parents"
-	REAL_RUNTIME=$RUNTIME
-	LAYOUT=hybrid
+	setup_views
 }
 
 teardown() {
@@ -44,6 +41,21 @@ refused() {
 	assert_root_empty
 }
 
+# begin KEY RESOURCE JSON: a container with linux.resources.RESOURCE = JSON
+# (running `sleep`); sets $at (where KEY's limits go) and $id. Returns 1
+# after checking the refusal where the view has no such controller.
+begin() {
+	at=$(where "$1")
+	id=$(unique_id)
+	set_args sleep 1000
+	# shellcheck disable=SC2016
+	update_config '.linux.resources[$r] = $v' --arg r "$2" --argjson v "$3"
+	if [ "$at" = none ]; then
+		refused "linux.resources.$2"
+		return 1
+	fi
+}
+
 # limits_json: `inspect`'s cgroup limits (apus only).
 limits_json() {
 	local out
@@ -52,12 +64,7 @@ limits_json() {
 }
 
 check_memory() {
-	local at
-	at=$(where memory)
-	id=$(unique_id)
-	set_args sleep 1000
-	update_config '.linux.resources.memory = {"limit": 67108864, "reservation": 33554432, "swappiness": 10, "disableOOMKiller": true}'
-	if [ "$at" = none ]; then refused linux.resources.memory; return 0; fi
+	begin memory memory '{"limit": 67108864, "reservation": 33554432, "swappiness": 10, "disableOOMKiller": true}' || return 0
 	if [ "$at" = v2 ]; then
 		update_config 'del(.linux.resources.memory.swappiness, .linux.resources.memory.disableOOMKiller)'
 	fi
@@ -93,12 +100,7 @@ $([ "$at" = v1 ] && echo 16777216 || echo 33554432)"
 }
 
 check_cpu() {
-	local at
-	at=$(where cpu)
-	id=$(unique_id)
-	set_args sleep 1000
-	update_config '.linux.resources.cpu = {"shares": 512, "quota": 20000, "period": 100000, "cpus": "0", "mems": "0"}'
-	if [ "$at" = none ]; then refused linux.resources.cpu; return 0; fi
+	begin cpu cpu '{"shares": 512, "quota": 20000, "period": 100000, "cpus": "0", "mems": "0"}' || return 0
 	create_and_start "$id"
 	if [ "$at" = v1 ]; then
 		assert_equal "$(cg cpu cpu.shares) $(cg cpu cpu.cfs_quota_us) $(cg cpu cpu.cfs_period_us)" "512 20000 100000"

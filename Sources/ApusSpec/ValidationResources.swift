@@ -39,7 +39,8 @@ extension Validator {
         if let limit = m.limit, let swap = m.swap, limit > 0, swap > 0, swap < limit {
             fail(at.key("swap"), "memory+swap limit \(swap) is less than memory limit \(limit)")
         }
-        if let s = m.swappiness, s > 100 { fail(at.key("swappiness"), "\(s) is out of range (0...100)") }
+        // 2^64-1 is Go's uint64(-1): "unset", as runc reads it (dockerd may send it).
+        if let s = m.swappiness, s > 100, s != UInt64.max { fail(at.key("swappiness"), "\(s) is out of range (0...100)") }
     }
 
     private mutating func checkCPU(_ c: CPUResources, _ at: JSONPath) {

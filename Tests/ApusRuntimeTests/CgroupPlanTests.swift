@@ -102,6 +102,8 @@ final class CgroupPlanTests: XCTestCase {
         XCTAssertEqual(errors(try decode(#"{"memory": {"swap": 2000}}"#), host(v1: ["memory": "/m"])),
                        ["config.json: linux.resources.memory.swap: this kernel has no swap accounting (memory.memsw.* is missing)"])
         XCTAssertEqual(writes(try decode(#"{"memory": {"limit": 0, "reservation": 0, "swap": 0}}"#), host()), [], "0 is unset")
+        XCTAssertEqual(writes(try decode(#"{"memory": {"swappiness": 18446744073709551615, "disableOOMKiller": false}}"#), host()), [],
+                       "uint64(-1) swappiness is unset, as in runc")
     }
 
     func testMemoryV2() throws {

@@ -29,6 +29,9 @@ extension CgroupPlan {
     }
 
     mutating func memory(_ m: MemoryResources) {
+        var m = m
+        // uint64(-1), runc's "unset" swappiness
+        if m.swappiness == UInt64.max { m.swappiness = nil }
         if m.kernel.map({ $0 != 0 }) == true || m.kernelTCP.map({ $0 != 0 }) == true {
             // As runc 1.1 and 1.2: cgroup v1 kernel memory limits are deprecated
             // (and gone since Linux 6.1 for kmem); the spec calls them NOT RECOMMENDED.
