@@ -15,17 +15,24 @@ BATS ?= bats
 # Every Debian package that build (static: libc6-dev, libstdc++), tests,
 # benchmarks, demo and e2e need.
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
-	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file
+	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file docker.io
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean
 
 all: build
 
+# docker.io's and containerd's maintainer scripts would start their system
+# services (a dockerd that rewrites iptables and makes docker0): a
+# policy-rc.d that refuses (exit 101) is put in place for the install unless
+# the machine already has one. The e2e suites start private daemons.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			policy=/usr/sbin/policy-rc.d; printf '#!/bin/sh\nexit 101\n' >$$policy && chmod 755 $$policy; fi; \
+		apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends $$missing; \
+		rc=$$?; [ -z "$$policy" ] || rm -f $$policy; exit $$rc; \
 	fi
 
 build:
@@ -60,6 +67,16 @@ conformance: build
 # (tests for what runc 1.1 lacks or gets wrong skip themselves there).
 conformance-runc:
 	RUNTIME=/usr/sbin/runc $(BATS) $(RUNC_SUITES)
+
+# The end-to-end suites alone: podman, containerd and dockerd driving the
+# runtime (also part of conformance and conformance-runc).
+E2E_SUITES := $(wildcard conformance/e2e-*.bats)
+
+e2e: build
+	RUNTIME=$(CURDIR)/$(APUS) $(BATS) $(E2E_SUITES)
+
+e2e-runc:
+	RUNTIME=/usr/sbin/runc $(BATS) $(E2E_SUITES)
 
 # (check and inspect are apus's own commands: runc has nothing to compare.)
 RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conformance/cgroup-layouts.bats \

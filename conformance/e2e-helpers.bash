@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 #
-# Shared helpers for the end-to-end suites (e2e-podman.bats,
-# e2e-containerd.bats): real containers started by podman / containerd with
-# $RUNTIME (default .build/release/apus) as the OCI runtime.
+# Shared helpers for the end-to-end suites (e2e-podman.bats, e2e-docker.bats,
+# e2e-containerd.bats): real containers started by podman,
+# dockerd / containerd with $RUNTIME (default .build/release/apus) as the OCI runtime.
 #
 #   bats conformance/e2e-podman.bats conformance/e2e-containerd.bats
 #   RUNTIME=/usr/sbin/runc bats conformance/e2e-*.bats   # check the tests themselves
@@ -210,8 +210,8 @@ e2e_cgroup_pids() {
 	done | sort -un
 }
 
-# e2e_own_daemons [COMM...]: pids of processes named COMM (default: conmon,
-# containerd, containerd-shim*) whose command line mentions E2E_DIR.
+# e2e_own_daemons: pids of processes named conmon, containerd, containerd-shim*,
+# podman or dockerd whose command line mentions E2E_DIR.
 e2e_own_daemons() {
 	local f pid comm
 	[ -n "${E2E_DIR:-}" ] || return 0
@@ -221,7 +221,7 @@ e2e_own_daemons() {
 		[ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
 		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
 		case "$comm" in
-		conmon | containerd | containerd-shim* | podman) ;;
+		conmon | containerd | containerd-shim* | podman | dockerd) ;;
 		*) continue ;;
 		esac
 		tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "$E2E_DIR" && echo "$pid"
@@ -306,6 +306,57 @@ e2e_remove_if_created() {
 		fi
 	done
 	return 0
+}
+
+# e2e_check_after_test STATE-ROOT CGROUP-REGEX: in a per-test teardown,
+# after the tool removed its containers: whatever the runtime left in its
+# STATE-ROOT is deleted (--force) and container cgroups below E2E_ID whose
+# path matches the extended CGROUP-REGEX are killed and removed; each is
+# reported and fails the test.
+e2e_check_after_test() {
+	local root=$1 re=$2 rc=0 left d
+	left=$(ls -A "$root" 2>/dev/null)
+	if [ -n "$left" ]; then
+		echo "teardown: runtime state left behind: $left" >&2
+		for d in $left; do
+			timeout -k 5 20 "$RUNTIME" --root "$root" delete --force "$d" </dev/null >/dev/null 2>&1
+		done
+		rc=1
+	fi
+	left=$(e2e_cgroup_dirs "$E2E_ID" | grep -E -- "$re" || true)
+	if [ -n "$left" ]; then
+		echo "teardown: container cgroups left behind: $left" >&2
+		e2e_kill_leftovers "$E2E_ID" >/dev/null
+		for d in $left; do rmdir "$d" 2>/dev/null; done
+		rc=1
+	fi
+	return $rc
+}
+
+# e2e_final_cleanup STATE-ROOT CREATED-PATH...: the end of teardown_file,
+# once the tool has removed its containers and stopped its daemons: kill what
+# is left in our cgroups and our daemons, delete the containers left in the
+# runtime's STATE-ROOT, unmount what is left below E2E_DIR, remove our
+# cgroups, the shared CREATED-PATHs the tools made (e2e_remove_if_created)
+# and E2E_DIR. Each leftover is reported and makes it fail.
+e2e_final_cleanup() {
+	local root=$1 rc=0 left id
+	shift
+	left=$(e2e_kill_leftovers "$E2E_ID")
+	[ -n "$left" ] && { echo "teardown_file: killed leftover processes: $left" >&2; rc=1; }
+	for id in $(ls -A "$root" 2>/dev/null); do
+		echo "teardown_file: runtime state left for $id" >&2
+		timeout -k 5 20 "$RUNTIME" --root "$root" delete --force "$id" </dev/null >/dev/null 2>&1
+		rc=1
+	done
+	left=$(e2e_unmount_all "$E2E_DIR")
+	[ -n "$left" ] && { echo "teardown_file: unmounted leftovers: $left" >&2; rc=1; }
+	left=$(e2e_remove_cgroups "$E2E_ID")
+	[ -n "$left" ] && { echo "teardown_file: cannot remove cgroups: $left" >&2; rc=1; }
+	e2e_remove_if_created "$@"
+	rm -rf --one-file-system "$E2E_DIR"
+	[ -e "$E2E_DIR" ] && { echo "teardown_file: cannot remove $E2E_DIR" >&2; rc=1; }
+	return $rc
 }
 
 # e2e_dump_log FILE [LINES]: show the tail of a log when a test failed.

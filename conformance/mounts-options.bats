@@ -227,6 +227,35 @@ load mounts-helpers
 	assert_output_contains data-ro
 }
 
+@test "tmpcopyup with mode=: a new mount point gets the mode asked for, not the 0755 the runtime made it with" {
+	# (podman run --read-only --tmpfs /scratch:size=4m,mode=1777)
+	update_config '.mounts += [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+		"options": ["rw", "nosuid", "nodev", "tmpcopyup", "size=4m", "mode=1777"]},
+		{"destination": "/plain", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}]'
+	set_args sh -c 'stat -c "%n %a" /scratch /plain'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_output_contains "/scratch 1777"
+	# no mode=: tmpfs's own default, as runc
+	assert_output_contains "/plain 1777"
+}
+
+@test "tmpcopyup over a directory of the rootfs: its mode and owner unless the mount sets mode=/uid=" {
+	skip_unless_apus "runc 1.1.5 gives the directory's mode even when the mount sets mode="
+	mkdir -p "$ROOTFS/keep" "$ROOTFS/set"
+	echo kept >"$ROOTFS/keep/file"
+	chmod 0705 "$ROOTFS/keep" "$ROOTFS/set"
+	chown 1000:1000 "$ROOTFS/keep" "$ROOTFS/set"
+	update_config '.mounts += [{"destination": "/keep", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]},
+		{"destination": "/set", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "mode=1777", "uid=0"]}]'
+	set_args sh -c 'stat -c "%n %a %u:%g" /keep /set; cat /keep/file'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_output_contains "/keep 705 1000:1000"
+	assert_output_contains "/set 1777 0:0"
+	assert_output_contains kept
+}
+
 @test "a read-only /dev with a terminal: /dev/console is made before /dev turns read-only" {
 	command -v script >/dev/null || skip "script (util-linux) is not installed"
 	update_config '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]

@@ -44,6 +44,17 @@ final class RuntimePiecesTests: XCTestCase {
         }
     }
 
+    func testTmpCopyUpInheritsWhatTheMountDoesNotSet() {
+        let plain = TmpCopyUp.Inherit(data: ["size=4m"], directoryExisted: true)
+        XCTAssertTrue(plain.mode && plain.owner, "the image's directory lends its mode and owner")
+        let mode = TmpCopyUp.Inherit(data: ["size=4m", "mode=1777"], directoryExisted: true)
+        XCTAssertFalse(mode.mode, "mode= wins over the directory's mode")
+        XCTAssertTrue(mode.owner)
+        XCTAssertFalse(TmpCopyUp.Inherit(data: ["gid=5"], directoryExisted: true).owner)
+        let made = TmpCopyUp.Inherit(data: [], directoryExisted: false)
+        XCTAssertFalse(made.mode || made.owner, "a mount point apus made lends nothing (tmpfs default 1777)")
+    }
+
     func testMountOptionsTheKernelWouldIgnoreAreErrors() {
         func error(_ m: Mount) -> String? {
             do { try MountRequest(m, index: 2).check(); return nil } catch { return "\(error)" }

@@ -89,6 +89,7 @@ struct SpecMounts {
 
     private mutating func mountFilesystem(_ r: MountRequest, step: String) throws {
         if r.type == "proc" || r.type == "sysfs" { try checkOrdinaryDirectory(r.destination, step: step) }
+        let existed = try r.options.copyUp && safe.open(r.destination).map { Glibc.close($0) } != nil
         let target = try safe.ensure(r.destination, directory: true)
         defer { Glibc.close(target) }
         var attrs = r.options.ownAttrs
@@ -102,7 +103,10 @@ struct SpecMounts {
         var kept = false
         defer { if !kept { Glibc.close(mount) } }
         // `target` still names the directory the tmpfs will cover.
-        if r.options.copyUp { try TmpCopyUp.copy(from: target, to: mount, what: r.mount.destination) }
+        if r.options.copyUp {
+            let inherit = TmpCopyUp.Inherit(data: r.options.data, directoryExisted: existed)
+            try TmpCopyUp.copy(from: target, to: mount, inherit: inherit, what: r.mount.destination)
+        }
         try MountFD.move(mount, onto: target, step: step, what: r.mount.destination)
         for p in r.options.propagation { try MountFD.setPropagation(mount, p, step: step, what: r.mount.destination) }
         if later {

@@ -7,8 +7,23 @@ import Glibc
 enum TmpCopyUp {
     static let option = "tmpcopyup"
 
-    /// Copies the contents (and the mode and owner) of directory `from` into `to`.
-    static func copy(from: Int32, to: Int32, what: String) throws {
+    /// What the tmpfs's root takes from the directory it covers: its mode
+    /// unless the mount sets `mode=`, its owner unless it sets `uid=` or
+    /// `gid=`, and neither from a directory made for the mount (as runc:
+    /// `--tmpfs /scratch:mode=1777` gives 1777, not the new mount point's 0755).
+    struct Inherit: Equatable {
+        var mode: Bool
+        var owner: Bool
+
+        init(data: [String], directoryExisted: Bool) {
+            mode = directoryExisted && !data.contains { $0.hasPrefix("mode=") }
+            owner = directoryExisted && !data.contains { $0.hasPrefix("uid=") || $0.hasPrefix("gid=") }
+        }
+    }
+
+    /// Copies the contents of directory `from` into `to` (and its mode and
+    /// owner, as `inherit` says).
+    static func copy(from: Int32, to: Int32, inherit: Inherit, what: String) throws {
         let src = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         try check(src, "tmpcopyup \(what)", "openat(\(what))")
         defer { close(src) }
@@ -17,8 +32,8 @@ enum TmpCopyUp {
         defer { close(dst) }
         var st = stat()
         try check(fstat(src, &st), "tmpcopyup \(what)", "fstat(\(what))")
-        try check(fchmod(dst, st.st_mode & 0o7777), "tmpcopyup \(what)", "fchmod(\(what))")
-        try check(fchown(dst, st.st_uid, st.st_gid), "tmpcopyup \(what)", "fchown(\(what))")
+        if inherit.mode { try check(fchmod(dst, st.st_mode & 0o7777), "tmpcopyup \(what)", "fchmod(\(what))") }
+        if inherit.owner { try check(fchown(dst, st.st_uid, st.st_gid), "tmpcopyup \(what)", "fchown(\(what))") }
         try copyEntries(src, dst, what: what)
     }
 

@@ -121,15 +121,18 @@ enum ProcessSetup {
     /// at one candidate path: by default in the caller's root (the init's,
     /// after pivot_root); `apus check` looks inside the rootfs instead.
     static func lookPath(_ name: String, env: [String], probe: (String) -> Candidate = probe) throws -> String {
+        // runc's (Go's exec.LookPath) wording: dockerd and the docker CLI
+        // turn "no such file or directory" / "executable file not found"
+        // into exit code 127 and "permission denied" into 126.
         if name.contains("/") {
             switch probe(name) {
             case .missing(let err):
-                throw RuntimeError.syscall(step: "finding the program", call: "stat(\(name))", errno: err)
+                throw RuntimeError.other("exec: \"\(name)\": stat \(name): \(goErrnoText(err))")
             case .notRegular:
                 // A directory (or other non-file) cannot be executed: fail create, as runc does.
-                throw RuntimeError.syscall(step: "finding the program", call: "exec(\(name))", errno: EACCES)
+                throw RuntimeError.other("exec: \"\(name)\": \(goErrnoText(EACCES))")
             case .notExecutable(let err):
-                throw RuntimeError.syscall(step: "finding the program", call: "access(\(name), X_OK)", errno: err)
+                throw RuntimeError.other("exec: \"\(name)\": \(goErrnoText(err))")
             case .executable:
                 return name
             }

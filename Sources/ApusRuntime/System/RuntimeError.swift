@@ -63,6 +63,14 @@ public func errnoText(_ err: Int32) -> String {
     return String(cString: s)
 }
 
+/// errnoText as Go (runc) prints it, "no such file or directory": for the
+/// messages callers match on (dockerd's exit codes for a failed start).
+func goErrnoText(_ err: Int32) -> String {
+    let text = errnoText(err)
+    guard let first = text.first else { return text }
+    return first.lowercased() + text.dropFirst()
+}
+
 /// Wraps a Glibc call that returns -1 and sets errno.
 @discardableResult
 func check<T: BinaryInteger>(_ result: T, _ step: @autoclosure () -> String, _ call: @autoclosure () -> String) throws -> T {
