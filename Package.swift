@@ -23,5 +23,6 @@ let package = Package(
         .executableTarget(name: "ApusFuzz", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec"]),
         .testTarget(name: "ApusSpecTests", dependencies: ["ApusSpec"]),
         .testTarget(name: "ApusRuntimeTests", dependencies: ["ApusRuntime", "ApusSpec"]),
+        .testTarget(name: "ApusCLITests", dependencies: ["ApusCLI"]),
     ]
 )
