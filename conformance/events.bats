@@ -63,6 +63,22 @@ assert_complete_json() {
 # stats_field FILTER: FILTER on the data of `events --stats $id` ($output).
 stats_field() { jq -r ".data | $1" <<<"$output"; }
 
+# gated_container [CMD]: a running container ($id) whose init waits for
+# /tmp/go, then runs CMD (or exits).
+gated_container() {
+	set_args sh -c "while [ ! -e /tmp/go ]; do sleep 0.05; done; ${1:-true}"
+	id=$(unique_id)
+	create_and_start "$id"
+}
+
+# stream_then_go: `events --interval 100ms $id` into $TESTDIR/ev; once it
+# has printed (its watches are in place), the gated init goes on.
+stream_then_go() {
+	start_events "$TESTDIR/ev" --interval 100ms "$id"
+	wait_until 30 has_events stats 1 "$TESTDIR/ev"
+	touch "$ROOTFS/tmp/go"
+}
+
 # --------------------------------------------------------------------------
 # events --stats
 # --------------------------------------------------------------------------
@@ -156,12 +172,8 @@ _stats_shape() {
 
 @test "events: the stream ends as soon as the container's init exits (before delete)" {
 	skip_unless_apus "runc 1.1 on cgroup v1 streams until the cgroup is removed by delete"
-	set_args sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done'
-	id=$(unique_id)
-	create_and_start "$id"
-	start_events "$TESTDIR/ev" --interval 100ms "$id"
-	wait_until 30 has_events stats 1 "$TESTDIR/ev"
-	touch "$ROOTFS/tmp/go"
+	gated_container
+	stream_then_go
 	wait_events_exit 30
 	assert_equal "$EV_STATUS" 0
 	assert_equal "$(container_status "$id")" stopped
@@ -185,20 +197,15 @@ _stats_shape() {
 }
 
 # check_oom_event: a process of the container killed by the OOM killer gives
-# one "oom" event in the stream; the stream goes on (the init lives). The
-# init waits for /tmp/go, then `tail /dev/zero` grows until the OOM killer
-# takes it (memory + swap limited alike where v1 accounts swap).
+# one "oom" event in the stream; the stream goes on (the init lives).
+# `tail /dev/zero` grows until the OOM killer takes it (memory + swap limited
+# alike where v1 accounts swap).
 check_oom_event() {
 	local swap=""
 	[ "$LAYOUT" = hybrid ] && [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] && swap=', "swap": 33554432'
 	update_config ".linux.resources.memory = {\"limit\": 33554432$swap}"
-	set_args sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; tail /dev/zero; exec sleep 3600'
-	id=$(unique_id)
-	create_and_start "$id"
-	start_events "$TESTDIR/ev" --interval 100ms "$id"
-	# the first stats line: the OOM watch is in place
-	wait_until 30 has_events stats 1 "$TESTDIR/ev"
-	touch "$ROOTFS/tmp/go"
+	gated_container 'tail /dev/zero; exec sleep 3600'
+	stream_then_go
 	wait_until 60 has_events oom 1 "$TESTDIR/ev"
 	assert_equal "$(jq -c 'select(.type == "oom")' "$TESTDIR/ev" | head -1)" "{\"type\":\"oom\",\"id\":\"$id\"}"
 	local n
@@ -276,12 +283,8 @@ check_oom_event() {
 @test "v2: the stream gives stats and ends when the container's init exits" {
 	use_layout v2
 	real_is_runc && skip "runc 1.1 needs the memory controller on cgroup2 to stream (inotify on memory.events)"
-	set_args sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done'
-	id=$(unique_id)
-	create_and_start "$id"
-	start_events "$TESTDIR/ev" --interval 100ms "$id"
-	wait_until 30 has_events stats 2 "$TESTDIR/ev"
-	touch "$ROOTFS/tmp/go"
+	gated_container
+	stream_then_go
 	wait_events_exit 30
 	assert_equal "$EV_STATUS" 0
 	assert_complete_json "$TESTDIR/ev"
