@@ -196,6 +196,18 @@ _stats_shape() {
 	assert_equal "$(container_status "$id")" running
 }
 
+@test "events: the stream ends when its reader goes, even with SIGPIPE ignored" {
+	skip_unless_apus "runc keeps streaming into the closed pipe when SIGPIPE is ignored"
+	id=$(unique_id)
+	create_and_start "$id"
+	# shellcheck disable=SC2016
+	run timeout 30 bash -c 'set -o pipefail; trap "" PIPE; "$1" --root "$2" events --interval 100ms "$3" | head -n 2' \
+		- "$RUNTIME" "$ROOT" "$id" </dev/null 3>&- 4>&-
+	assert_status 0
+	assert_equal "$(wc -l <<<"$output")" 2
+	assert_equal "$(container_status "$id")" running
+}
+
 # check_oom_event: a process of the container killed by the OOM killer gives
 # one "oom" event in the stream; the stream goes on (the init lives).
 # `tail /dev/zero` grows until the OOM killer takes it (memory + swap limited

@@ -85,11 +85,14 @@ struct StatsProbe {
 }
 
 /// The `apus events` loop: one poll over a timerfd (stats), the OOM
-/// watcher's fd, the init's pidfd and a signalfd; single-threaded.
+/// watcher's fd, the init's pidfd, a signalfd and stdout (whose reader may
+/// go: then the stream ends, even with SIGPIPE ignored); single-threaded.
 struct EventStream {
     let probe: StatsProbe
     let timerFD: Int32
     let signalFD: Int32
+    /// stdout, polled for POLLERR/POLLHUP (-1 if closed: poll would say POLLNVAL each time).
+    let outputFD: Int32 = fcntl(1, F_GETFD) >= 0 ? 1 : -1
     var oom: OOMWatcher?
     private var oldMask = sigset_t()
 
@@ -131,7 +134,9 @@ struct EventStream {
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: timerFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: probe.pidfd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: oom?.fd ?? -1, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: oom?.fd ?? -1, events: Int16(POLLIN), revents: 0),
+                       // whoever reads the stream has gone (a pipe's reader closed it)
+                       pollfd(fd: outputFD, events: 0, revents: 0)]
             if poll(&fds, nfds_t(fds.count), -1) < 0 {
                 if errno == EINTR { continue }
                 throw RuntimeError.syscall(step: "watching the container", call: "poll()", errno: errno)
@@ -146,6 +151,7 @@ struct EventStream {
                 return
             }
             if fds[0].revents != 0, apus_signalfd_read(signalFD) > 0 { return }
+            if fds[4].revents & Int16(POLLERR | POLLHUP) != 0 { return }
         }
     }
 }
