@@ -120,6 +120,41 @@ check_stats_fields() {
 	check_stats_fields
 }
 
+@test "events --stats: network_interfaces are the container's own network namespace's, loopback left out" {
+	skip_unless_apus "runc 1.1 prints null unless libcontainer made a veth"
+	id=$(unique_id)
+	create_and_start "$id"
+	local pid
+	pid=$(container_pid "$id")
+	runtime events --stats "$id"
+	assert_status 0
+	assert_equal "$(stats_field .network_interfaces)" null
+	# interfaces of its own (they go with the namespace): a veth pair, one
+	# datagram from v0 to v1
+	# shellcheck disable=SC2016
+	nsenter -t "$pid" -n bash -c 'ip link add bats-v0 type veth peer name bats-v1 &&
+		ip link set bats-v0 up && ip link set bats-v1 up && ip addr add 10.199.0.1/24 dev bats-v0 &&
+		ip neigh add 10.199.0.2 lladdr "$(ip -br link show bats-v1 | awk "{ print \$3 }")" dev bats-v0 &&
+		printf x >/dev/udp/10.199.0.2/9' </dev/null 3>&- 4>&-
+	runtime events --stats "$id"
+	assert_status 0
+	assert_equal "$(stats_field '.network_interfaces | map(.Name) | sort | join(" ")')" "bats-v0 bats-v1"
+	[ "$(stats_field '.network_interfaces[] | select(.Name == "bats-v0") | .TxPackets')" -ge 1 ]
+	[ "$(stats_field '.network_interfaces[] | select(.Name == "bats-v0") | .TxBytes')" -gt 0 ]
+	[ "$(stats_field '.network_interfaces[] | select(.Name == "bats-v1") | .RxPackets')" -ge 1 ]
+	assert_equal "$(stats_field '.network_interfaces[0] | keys_unsorted | join(",")')" \
+		Name,RxBytes,RxPackets,RxErrors,RxDropped,TxBytes,TxPackets,TxErrors,TxDropped
+	runtime delete --force "$id"
+
+	# on the host's network: not the container's traffic to report
+	update_config '.linux.namespaces |= map(select(.type != "network"))'
+	id=$(unique_id)
+	create_and_start "$id"
+	runtime events --stats "$id"
+	assert_status 0
+	assert_equal "$(stats_field .network_interfaces)" null
+}
+
 # runc's types.Stats: the members Go always prints (no omitempty), and their
 # nesting; the values and the omitempty members are left out of the compare.
 _stats_shape() {
