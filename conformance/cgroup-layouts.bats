@@ -4,8 +4,7 @@
 # /sys/fs/cgroup/unified), a pure cgroup v2 view and a plain v1 view.
 #
 # The v2 and v1 views are built in a private mount namespace for every single
-# runtime invocation (`unshare -m --propagation private`, see view.sh in
-# cgroup-views.bash):
+# runtime invocation (`unshare -m --propagation private`, see view.sh below):
 #
 #   v2: /sys/fs/cgroup is replaced by the host's cgroup2 hierarchy itself (a
 #       bind of its mount moved onto /sys/fs/cgroup after `umount -R`; no new
@@ -77,12 +76,6 @@ assert_nothing_left() {
 	assert_no_cgroups "$1"
 	assert_root_empty
 	[ -z "$(procs_in_rootfs)" ]
-}
-
-# real_runtime_is_runc: the runtime is runc (the reference). Some checks encode
-# Apus's own, documented choices where runc (any version) differs.
-real_runtime_is_runc() {
-	"$REAL_RUNTIME" --version 2>/dev/null </dev/null 3>&- 4>&- | grep -q '^runc version'
 }
 
 # new_parent: a fresh "bats-parent-<hex>" cgroup name, removed by teardown.

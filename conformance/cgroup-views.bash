@@ -1,22 +1,7 @@
-# shellcheck shell=bash
-#
-# Views of this host's cgroups as another layout, for suites that check a
-# runtime on each (cgroup-layouts.bats, events.bats): `load cgroup-views`
-# after `load helpers`, then `use_layout v2` (or v1, hybrid) in a test.
-#
-# The v2 and v1 views are built in a private mount namespace for every single
-# runtime invocation (`unshare -m --propagation private`, see view.sh below):
-#
-#   v2: /sys/fs/cgroup is replaced by the host's cgroup2 hierarchy itself (a
-#       bind of its mount moved onto /sys/fs/cgroup after `umount -R`; no new
-#       cgroup2 mount is made, which in the initial cgroup namespace would
-#       reset the host's cgroup2 root options). The v1 controllers stay bound
-#       to their v1 hierarchies, so the v2 tree has few or no controllers.
-#   v1: the cgroup2 mount(s) are unmounted.
-#
-# The runtime detects the layout from /proc/self/mountinfo, so it sees only
-# the view. The host's mount table is never changed. use_layout needs
-# REAL_RUNTIME (the runtime binary itself) set by the suite's setup.
+# cgroup-views.bash: the cgroup layout views (hybrid as it is, pure v2, plain
+# v1) that cgroup-layouts.bats and cgroups-*.bats run the runtime in, built in
+# a private mount namespace for every runtime invocation (see view.sh below).
+# Load after helpers; set REAL_RUNTIME=$RUNTIME and LAYOUT=hybrid in setup.
 
 # --------------------------------------------------------------------------
 # Layout views
@@ -178,4 +163,11 @@ EOF
 	if [ "$LAYOUT" = v2 ]; then
 		update_config 'del(.linux.resources.devices)'
 	fi
+}
+
+
+# real_runtime_is_runc: the runtime is runc (the reference). Some checks encode
+# Apus's own, documented choices where runc (any version) differs.
+real_runtime_is_runc() {
+	"$REAL_RUNTIME" --version 2>/dev/null </dev/null 3>&- 4>&- | grep -q '^runc version'
 }

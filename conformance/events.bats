@@ -3,7 +3,7 @@
 # --interval, "oom" when the OOM killer acts in the container's memory cgroup,
 # the end of the stream when the container goes; `events --stats` prints one
 # stats object (runc's types.Stats) and exits. Checked against the cgroup
-# files on this host's layout and on a pure cgroup v2 view
+# files on this host's layout and on plain v1 and pure cgroup v2 views
 # (cgroup-views.bash). Every wait is on an event (a line, an exit), bounded.
 
 load helpers
@@ -329,7 +329,7 @@ check_oom_event() {
 
 @test "v2: the stream gives stats and ends when the container's init exits" {
 	use_layout v2
-	real_is_runc && skip "runc 1.1 needs the memory controller on cgroup2 to stream (inotify on memory.events)"
+	real_runtime_is_runc && skip "runc 1.1 needs the memory controller on cgroup2 to stream (inotify on memory.events)"
 	gated_container
 	stream_then_go
 	wait_events_exit 30
@@ -342,8 +342,4 @@ check_oom_event() {
 	grep -qw memory "$(cgroup_table | awk '$1 == "unified" { print $3 }')/cgroup.controllers" ||
 		skip "this host's cgroup2 has no memory controller"
 	check_oom_event
-}
-
-real_is_runc() {
-	"$REAL_RUNTIME" --version 2>/dev/null </dev/null 3>&- 4>&- | grep -q '^runc version'
 }
