@@ -22,7 +22,6 @@ let package = Package(
         .executableTarget(name: "apus", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec"]),
         .executableTarget(name: "ApusFuzz", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec"]),
         .testTarget(name: "ApusSpecTests", dependencies: ["ApusSpec"]),
-        .testTarget(name: "ApusRuntimeTests", dependencies: ["ApusRuntime", "ApusSpec"]),
-        .testTarget(name: "ApusCLITests", dependencies: ["ApusCLI"]),
+        .testTarget(name: "ApusRuntimeTests", dependencies: ["ApusRuntime", "ApusSpec", "ApusCLI"]),
     ]
 )
