@@ -13,8 +13,14 @@ extension Runtime {
         let record = try dir.load()
         // runc's order of checks and its words.
         guard interval > 0 else { throw RuntimeError.other("duration interval must be greater than 0") }
-        guard record.currentStatus(dir: dir) != .stopped else { throw RuntimeError.other("container with id \(id) is not running") }
-        let probe = try StatsProbe(record: record)
+        let notRunning = RuntimeError.other("container with id \(id) is not running")
+        guard record.currentStatus(dir: dir) != .stopped else { throw notRunning }
+        let pidfd = try openInit(record, stopped: notRunning, step: "watching the container")
+        let probe: StatsProbe
+        do { probe = try StatsProbe(record: record, pidfd: pidfd) } catch {
+            Glibc.close(pidfd)
+            throw error
+        }
         defer { probe.close() }
         if statsOnly {
             emit(probe.statsEvent())
@@ -27,7 +33,7 @@ extension Runtime {
 }
 
 /// Reads one container's stats: its cgroups, and the network of its init
-/// (held by a pidfd, checked against the recorded start time, so a reused
+/// (held by a pidfd taken before its start time was checked, so a reused
 /// pid is never read).
 struct StatsProbe {
     let record: ContainerRecord
@@ -35,23 +41,11 @@ struct StatsProbe {
     let proc: ProcFS
     let hugePageSizes = CgroupStats.hostHugePageSizes()
 
-    init(record: ContainerRecord) throws {
+    /// `pidfd`: the verified init's (`Runtime.openInit`), closed by `close`.
+    init(record: ContainerRecord, pidfd: Int32) throws {
         self.record = record
-        let notRunning = RuntimeError.other("container with id \(record.id) is not running")
-        let fd = apus_pidfd_open(record.pid)
-        guard fd >= 0 else {
-            if errno == ESRCH { throw notRunning }
-            throw RuntimeError.syscall(step: "watching the container", call: "pidfd_open(\(record.pid))", errno: errno)
-        }
-        guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else {
-            Glibc.close(fd)
-            throw notRunning
-        }
-        do { proc = try ProcFS.host() } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        pidfd = fd
+        self.pidfd = pidfd
+        proc = try ProcFS.host()
     }
 
     func close() {
