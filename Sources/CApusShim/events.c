@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "apus_shim.h"
+#include "apus_events.h"
 
 #include <errno.h>
 #include <stdint.h>
