@@ -334,3 +334,18 @@ ctr_run_detached() {
 	(((0x$bnd >> 13) & 1)) && { echo "CAP_NET_RAW still in the bounding set: $bnd" >&2; false; }
 	skip_if_worked_around
 }
+
+# containerd's shim reads the container's cgroups itself (it never calls the
+# runtime's `events`): what this shows is that they are where it looks.
+@test "ctr task metrics: the shim's stats come from the cgroups the runtime made (memory limit, pids, cpu)" {
+	local pid
+	ctr_run_detached e2e-metrics --memory-limit 67108864
+	pid=$(task_pid e2e-metrics)
+	run c task metrics --format json e2e-metrics
+	assert_status 0
+	# cgroup v1 metrics (this host) or v2's
+	assert_equal "$(jq -r '.memory.usage.limit // .memory.usage_limit' <<<"$output")" 67108864
+	assert_equal "$(jq -r '.pids.current' <<<"$output")" "$(cat "$(e2e_cgroup_file "$pid" pids pids.current)")"
+	[ "$(jq -r '.cpu.usage.total // .cpu.usage_usec' <<<"$output")" -gt 0 ]
+	skip_if_worked_around
+}

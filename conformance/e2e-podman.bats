@@ -374,3 +374,20 @@ assert_root_empty_e2e() {
 	# the container's root (host 100000) wrote through the mapping as host root
 	assert_equal "$(stat -c %u:%g "$vol/made-inside")" 0:0
 }
+
+# podman reads the container's cgroups itself (it never calls the runtime's
+# `events`): what this shows is that they are where it looks.
+@test "podman stats --no-stream: read from the cgroups the runtime made (memory limit, pids)" {
+	local name=e2e-stats
+	run pm_run -d --name "$name" --memory 64m --pids-limit 50 "$IMAGE" sleep 1000
+	skip_on_apus_gap 'linux\.resources\.memory\.swap: not supported'
+	assert_status 0
+	wait_pm_status "$name" running
+	run pm stats --no-stream --format json "$name"
+	assert_status 0
+	assert_equal "$(jq -r '.[0].name' <<<"$output")" "$name"
+	assert_match '"mem_usage": *"[0-9.]+[kMG]?B / 67\.11MB"'
+	assert_equal "$(jq -r '.[0].pids' <<<"$output")" 1
+	run pm rm -f -t 0 "$name"
+	assert_status 0
+}

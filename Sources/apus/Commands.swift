@@ -63,7 +63,8 @@ let commands: [Command] = [
             run: Handlers.delete),
     Command(name: "events", usage: "<container-id>", summary: "display container events such as OOM notifications, cpu, memory, and IO usage statistics",
             flags: [.value("interval", help: "set the stats collection interval (default: 5s)"),
-                    .bool("stats", help: "display the container's stats then exit")]),
+                    .bool("stats", help: "display the container's stats then exit")],
+            run: Handlers.events),
     Command(name: "exec", usage: "<container-id> <command> [command options]", summary: "execute new process inside the container",
             flags: [
                 .value("console-socket", help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"),

@@ -119,6 +119,21 @@ enum Handlers {
         }
     }
 
+    /// runc's stream: one JSON object per line, written as each comes.
+    static func events(_ inv: Invocation) throws -> Int32 {
+        var interval: Int64 = 5_000_000_000
+        if let text = inv.flags.string("interval") {
+            guard let ns = GoDuration.parse(text) else {
+                throw UsageError(message: "invalid value \"\(text)\" for flag -interval: parse error", command: "events")
+            }
+            interval = ns
+        }
+        try inv.runtime.events(id: inv.args[0], interval: interval, statsOnly: inv.flags.bool("stats")) {
+            Output.stdout(JSONWriter.compact($0) + "\n")
+        }
+        return 0
+    }
+
     static func pause(_ inv: Invocation) throws -> Int32 {
         try inv.runtime.pause(id: inv.args[0])
         return 0

@@ -110,16 +110,18 @@ extension Runtime {
     }
 
     /// A pidfd of the container's init, verified to be the process the
-    /// record names (its start time), or the container counts as stopped.
-    func openInit(_ record: ContainerRecord) throws -> Int32 {
+    /// record names (its start time), or the container counts as stopped
+    /// (`stopped` is then the error).
+    func openInit(_ record: ContainerRecord, stopped: RuntimeError = .other("cannot exec in a stopped container"),
+                  step: String = "joining the container") throws -> Int32 {
         let fd = apus_pidfd_open(record.pid)
         guard fd >= 0 else {
-            if errno == ESRCH { throw RuntimeError.other("cannot exec in a stopped container") }
-            throw RuntimeError.syscall(step: "joining the container", call: "pidfd_open(\(record.pid))", errno: errno)
+            if errno == ESRCH { throw stopped }
+            throw RuntimeError.syscall(step: step, call: "pidfd_open(\(record.pid))", errno: errno)
         }
         guard record.initAlive else {
             close(fd)
-            throw RuntimeError.other("cannot exec in a stopped container")
+            throw stopped
         }
         return fd
     }
