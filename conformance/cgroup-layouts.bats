@@ -154,8 +154,7 @@ in_view() {
 }
 
 # use_layout hybrid|v2|v1: run the runtime on that layout from now on (skip if
-# the host cannot provide it). On pure v2 the default deny-all device rule of
-# `spec` cannot be applied (documented limitation), so it is dropped there.
+# the host cannot provide it).
 use_layout() {
 	LAYOUT=$1
 	local keys
@@ -181,9 +180,6 @@ exec unshare -m --propagation private "$TESTDIR/view.sh" $LAYOUT "$(readlink /pr
 EOF
 	chmod 755 "$TESTDIR/apus-$LAYOUT"
 	RUNTIME="$TESTDIR/apus-$LAYOUT"
-	if [ "$LAYOUT" = v2 ]; then
-		update_config 'del(.linux.resources.devices)'
-	fi
 }
 
 # --------------------------------------------------------------------------
@@ -434,20 +430,12 @@ check_memory_limit() {
 
 # The default device rule of `spec` (deny all, plus runc's default allow
 # list): /dev/null still works, a device outside the list cannot be opened.
-# Without a devices controller (pure v2) Apus fails naming
-# linux.resources.devices (documented limitation; runc uses an eBPF device
-# filter there) and leaves nothing behind.
+# Without a devices controller (pure v2) an eBPF device program enforces it
+# (cgroups-devices.bats has the rest).
 check_devices() {
 	local id dir
 	id=$(unique_id)
 	update_config '.linux.resources.devices = [{"allow": false, "access": "rwm"}]'
-	if ! visible devices && ! real_runtime_is_runc; then
-		create_container "$id"
-		[ "$status" -ne 0 ]
-		assert_output_contains "linux.resources.devices"
-		assert_nothing_left "$id"
-		return 0
-	fi
 	# /dev/loop-control (c 10:237) is not in the default list; opening it
 	# needs no capability, only the device cgroup's permission.
 	update_config '.mounts += [{"destination": "/dev/loop-control", "type": "bind", "source": "/dev/loop-control", "options": ["bind"]}]'
@@ -595,7 +583,7 @@ check_cgroup_mount() {
 	check_memory_limit
 }
 
-@test "v2: device rules fail with a clear error naming linux.resources.devices, nothing left" {
+@test "v2: default device rule (deny all + defaults) is enforced by a device program" {
 	use_layout v2
 	check_devices
 }

@@ -156,7 +156,7 @@ enum CgroupResources {
                 out.append(unsupported("cpu.realtimeRuntime", "real-time scheduling limits need cgroup v1"))
             }
         }
-        if !(r.devices ?? []).isEmpty && v1("devices") == nil { out.append(devicesNeedV1) }
+        out += DeviceRules.problems(r.devices, hierarchies: hierarchies)
         return out
     }
 
@@ -173,14 +173,6 @@ enum CgroupResources {
     }
 
     private static func applyDevices(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?, paths: [String: String]) throws {
-        guard let rules, !rules.isEmpty else { return }
-        guard let dir = paths["devices"] else { throw devicesNeedV1 }
-        for d in rules {
-            try FS.write(dir + (d.allow ? "/devices.allow" : "/devices.deny"), rule(d))
-        }
-        for entry in defaultAllowed { try FS.write(dir + "/devices.allow", entry) }
-        for d in devices ?? [] where d.type != "p" {
-            try FS.write(dir + "/devices.allow", "\(d.type == "u" ? "c" : d.type) \(d.major ?? 0):\(d.minor ?? 0) rwm")
-        }
+        try DeviceRules.apply(rules, devices: devices, paths: paths)
     }
 }
