@@ -20,29 +20,29 @@ final class DeviceRulesTests: XCTestCase {
     // MARK: v1: what is written
 
     func testNewCgroupIsResetToDenyAllThenGetsTheRulesAndDefaults() throws {
-        let target = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw")], devices: nil)
+        let target = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw")])
         let written = DeviceState(defaultAllow: true).transition(to: target)
         XCTAssertEqual(lines(written), ["deny a *:* rwm"] + Array(defaultLines[..<9]) + ["allow c 10:200 rwm", "allow c 10:237 rw", "allow c 136:* rwm"])
     }
 
     func testNoRulesStillGetRuncsDefaultsOnly() throws {
-        let target = try DeviceRules.target(nil, devices: nil)
+        let target = try DeviceRules.target(nil)
         XCTAssertFalse(target.defaultAllow)
         XCTAssertEqual(lines(DeviceState(defaultAllow: true).transition(to: target)), ["deny a *:* rwm"] + defaultLines)
     }
 
     func testRulesApplyInOrderAllowAndDenyAlike() throws {
         // deny after allow: the device is denied; allow after deny: allowed.
-        var t = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw"), rule(false, "c", 10, 237, "rw")], devices: nil)
+        var t = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw"), rule(false, "c", 10, 237, "rw")])
         XCTAssertNil(t.exceptions[DeviceMatch(kind: .char, major: 10, minor: 237)])
-        t = try DeviceRules.target([rule(false), rule(false, "c", 10, 237, "rw"), rule(true, "c", 10, 237, "rw")], devices: nil)
+        t = try DeviceRules.target([rule(false), rule(false, "c", 10, 237, "rw"), rule(true, "c", 10, 237, "rw")])
         XCTAssertEqual(t.exceptions[DeviceMatch(kind: .char, major: 10, minor: 237)], [.read, .write])
         // a deny after allow-all is an exception to it, which the kernel keeps
-        t = try DeviceRules.target([rule(true), rule(false, "c", 1, 11, "rw")], devices: nil)
+        t = try DeviceRules.target([rule(true), rule(false, "c", 1, 11, "rw")])
         XCTAssertTrue(t.defaultAllow)
         XCTAssertEqual(lines(DeviceState(defaultAllow: true).transition(to: t)), ["allow a *:* rwm", "deny c 1:11 rw"])
         // a later "a" resets everything before it
-        t = try DeviceRules.target([rule(true, "c", 1, 11), rule(false, "a", nil, nil, "r")], devices: nil)
+        t = try DeviceRules.target([rule(true, "c", 1, 11), rule(false, "a", nil, nil, "r")])
         XCTAssertFalse(t.defaultAllow)
         XCTAssertNil(t.exceptions[DeviceMatch(kind: .char, major: 1, minor: 11)])
     }
@@ -55,19 +55,17 @@ final class DeviceRulesTests: XCTestCase {
         XCTAssertEqual(DeviceAccess("mwr").text, "rwm")
     }
 
-    func testLinuxDevicesAreAllowedAfterTheDefaultsFifosAreNot() throws {
-        let devices = [LinuxDevice(path: "/dev/fuse", type: "c", major: 10, minor: 229),
-                       LinuxDevice(path: "/dev/vda", type: "b", major: 254, minor: 0),
-                       LinuxDevice(path: "/dev/p", type: "p")]
-        let list = DeviceRules.list([rule(false)], devices: devices)
-        XCTAssertEqual(list.suffix(2).map(\.line), ["c 10:229 rwm", "b 254:0 rwm"])
-        XCTAssertEqual(list.last?.source, "linux.devices[1]")
+    func testTheListIsTheConfigsRulesThenRuncsDefaults() {
+        let list = DeviceRules.list([rule(false), rule(true, "b", 254, 0, "r")])
+        XCTAssertEqual(lines(list), ["deny a *:* rwm", "allow b 254:0 r"] + lines(DeviceRules.defaults))
+        XCTAssertEqual(Set(lines(DeviceRules.defaults)), Set(defaultLines))
+        XCTAssertEqual(list[1].source, "linux.resources.devices[1]")
     }
 
     func testReapplyingWritesOnlyTheDifferenceWithoutAReset() throws {
-        let before = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw"), rule(true, "c", 10, 229, "rwm")], devices: nil)
+        let before = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw"), rule(true, "c", 10, 229, "rwm")])
         let after = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw"), rule(true, "c", 10, 229, "r"),
-                                            rule(true, "b", 7, 0, "r")], devices: nil)
+                                            rule(true, "b", 7, 0, "r")])
         XCTAssertEqual(lines(before.transition(to: after)), ["deny c 10:229 wm", "allow b 7:0 r"])
         XCTAssertEqual(before.transition(to: before), [])
         // from allow-all (whose deny exceptions devices.list does not show) a reset is unavoidable
@@ -75,7 +73,7 @@ final class DeviceRulesTests: XCTestCase {
     }
 
     func testDevicesListRoundTrip() throws {
-        let target = try DeviceRules.target([rule(false), rule(true, "c", 10, nil, "rw")], devices: nil)
+        let target = try DeviceRules.target([rule(false), rule(true, "c", 10, nil, "rw")])
         let text = DeviceState(defaultAllow: true).transition(to: target).dropFirst().map(\.line).joined(separator: "\n") + "\n"
         XCTAssertEqual(try DeviceState(list: text), target)
         XCTAssertEqual(try DeviceState(list: "a *:* rwm\n"), DeviceState(defaultAllow: true))
@@ -86,23 +84,23 @@ final class DeviceRulesTests: XCTestCase {
     // MARK: refused rules
 
     func testHoleInAWildcardIsRefusedWithTheRulesPath() {
-        XCTAssertThrowsError(try DeviceRules.target([rule(false), rule(true, "c", 10, nil, "rw"), rule(false, "c", 10, 237, "w")], devices: nil)) {
+        XCTAssertThrowsError(try DeviceRules.target([rule(false), rule(true, "c", 10, nil, "rw"), rule(false, "c", 10, 237, "w")])) {
             XCTAssertEqual("\($0)", #"config.json: linux.resources.devices[2]: "c 10:237 w" is inside the allowed wildcard "c 10:* rw" of an earlier rule, and the devices cgroup cannot punch a hole in a wildcard"#)
         }
         // runc's defaults can run into one too: they are named
-        XCTAssertThrowsError(try DeviceRules.target([rule(true), rule(false, "c", 10, nil, "rw")], devices: nil)) {
+        XCTAssertThrowsError(try DeviceRules.target([rule(true), rule(false, "c", 10, nil, "rw")])) {
             XCTAssertEqual("\($0)", #"config.json: linux.resources.devices: runc's default devices, "c 10:200 rwm": "c 10:200 rwm" is inside the denied wildcard "c 10:* rw" of an earlier rule, and the devices cgroup cannot punch a hole in a wildcard"#)
         }
         // disjoint access is no hole
-        XCTAssertNoThrow(try DeviceRules.target([rule(false), rule(true, "c", 10, nil, "r"), rule(false, "c", 10, 237, "w")], devices: nil))
+        XCTAssertNoThrow(try DeviceRules.target([rule(false), rule(true, "c", 10, nil, "r"), rule(false, "c", 10, 237, "w")]))
     }
 
     func testWildcardDenyLeavingANarrowerAllowIsRefused() {
-        XCTAssertThrowsError(try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw"), rule(false, "c", 10, nil, "w")], devices: nil)) {
+        XCTAssertThrowsError(try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw"), rule(false, "c", 10, nil, "w")])) {
             XCTAssertEqual("\($0)", #"config.json: linux.resources.devices[2]: does not take back "c 10:237 rw" allowed by an earlier rule (the devices cgroup removes only an identical rule): deny that device by its own numbers"#)
         }
         // in allow-all mode a narrower deny only denies more: accepted
-        XCTAssertNoThrow(try DeviceRules.target([rule(true), rule(false, "c", 10, 237, "rw"), rule(true, "c", 10, nil, "rw")], devices: nil))
+        XCTAssertNoThrow(try DeviceRules.target([rule(true), rule(false, "c", 10, 237, "rw"), rule(true, "c", 10, nil, "rw")]))
     }
 
     // MARK: the eBPF program
@@ -150,7 +148,7 @@ final class DeviceRulesTests: XCTestCase {
     /// The rules of the default configs build a program with one block per
     /// allowed device and a deny at the end.
     func testDefaultConfigProgramSize() throws {
-        let state = try DeviceRules.target([rule(false)], devices: nil)
+        let state = try DeviceRules.target([rule(false)])
         let program = DeviceProgram.build(state)
         XCTAssertEqual(state.exceptions.count, 11)
         XCTAssertEqual(Array(program.suffix(2)), ret(0))

@@ -173,6 +173,6 @@ enum CgroupResources {
     }
 
     private static func applyDevices(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?, paths: [String: String]) throws {
-        try DeviceRules.apply(rules, devices: devices, paths: paths)
+        try DeviceRules.apply(rules, paths: paths)
     }
 }

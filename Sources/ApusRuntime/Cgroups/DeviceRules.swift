@@ -85,8 +85,9 @@ struct DeviceRule: Equatable {
 
 /// The rule list a container's devices cgroup (v1) or device program (v2)
 /// enforces, as runc 1.1 builds it: `linux.resources.devices` in order,
-/// then runc's default devices, then Apus adds every `linux.devices` entry
-/// (so a listed device can be used, as the spec asks; runc does not).
+/// then runc's default devices. A `linux.devices` entry gets no access of
+/// its own (as in runc and crun): the config allows it, as podman's and
+/// containerd's do.
 enum DeviceRules {
     /// Devices every container may use whatever its rules say (runc's
     /// AllowedDevices): mknod of any node; null, zero, full, random,
@@ -103,18 +104,10 @@ enum DeviceRules {
                    source: "runc's default devices")
     }
 
-    static func list(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?) -> [DeviceRule] {
-        var out: [DeviceRule] = []
-        for (i, r) in (rules ?? []).enumerated() {
-            out.append(DeviceRule(allow: r.allow, match: match(r), access: DeviceAccess(r.access),
-                                  source: "linux.resources.devices[\(i)]"))
-        }
-        out += defaults
-        for (i, d) in (devices ?? []).enumerated() where d.type != "p" {
-            let m = DeviceMatch(kind: d.type == "b" ? .block : .char, major: number(d.major), minor: number(d.minor))
-            out.append(DeviceRule(allow: true, match: m, source: "linux.devices[\(i)]"))
-        }
-        return out
+    static func list(_ rules: [DeviceCgroupRule]?) -> [DeviceRule] {
+        (rules ?? []).enumerated().map { i, r in
+            DeviceRule(allow: r.allow, match: match(r), access: DeviceAccess(r.access), source: "linux.resources.devices[\(i)]")
+        } + defaults
     }
 
     /// A spec rule's match; nil for type "a" (or none), which names every device.
@@ -135,9 +128,9 @@ enum DeviceRules {
 
     /// The state the rules leave a devices cgroup in, starting from deny-all
     /// as runc does (so a config without rules gets only the defaults).
-    static func target(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?) throws -> DeviceState {
+    static func target(_ rules: [DeviceCgroupRule]?) throws -> DeviceState {
         var state = DeviceState()
-        for r in list(rules, devices: devices) {
+        for r in list(rules) {
             guard let problem = state.apply(r) else { continue }
             // runc's default rules are not in the config: name the rule.
             if r.source.hasPrefix("linux.") { throw RuntimeError.unsupported(path: r.source, reason: problem) }
@@ -152,8 +145,8 @@ enum DeviceRules {
     /// container (`update`): v1 writes only the difference from what the
     /// cgroup has, v2 attaches the new program before detaching the old,
     /// so a device allowed before and after is never denied in between.
-    static func apply(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?, paths: [String: String]) throws {
-        let target = try target(rules, devices: devices)
+    static func apply(_ rules: [DeviceCgroupRule]?, paths: [String: String]) throws {
+        let target = try target(rules)
         if let dir = Cgroups.v1Dir(paths, "devices") {
             try DevicesV1.apply(target, dir: dir)
         } else if let dir = paths["unified"] {
@@ -170,7 +163,7 @@ enum DeviceRules {
     /// What `apply` would refuse, found without touching anything (`apus check`).
     static func problems(_ rules: [DeviceCgroupRule]?, hierarchies: [Cgroups.Hierarchy]) -> [RuntimeError] {
         var out: [RuntimeError] = []
-        do { _ = try target(rules, devices: nil) } catch let e as RuntimeError { out.append(e) } catch {}
+        do { _ = try target(rules) } catch let e as RuntimeError { out.append(e) } catch {}
         let v1 = hierarchies.contains { $0.key != "unified" && $0.key.split(separator: ",").contains("devices") }
         if !v1 && !hierarchies.contains(where: { $0.key == "unified" }) { out.append(noController) }
         return out
