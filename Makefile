@@ -16,6 +16,8 @@ BATS ?= bats
 # benchmarks, demo and e2e need.
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
 	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file docker.io
+# conformance/cgroups-devices.bats counts the device programs on a cgroup
+DEB_PACKAGES += bpftool
 
 .PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean
 

@@ -133,8 +133,7 @@ in_view() {
 }
 
 # use_layout hybrid|v2|v1: run the runtime on that layout from now on (skip if
-# the host cannot provide it). On pure v2 the default deny-all device rule of
-# `spec` cannot be applied (documented limitation), so it is dropped there.
+# the host cannot provide it).
 use_layout() {
 	LAYOUT=$1
 	local keys
@@ -160,9 +159,6 @@ exec unshare -m --propagation private "$TESTDIR/view.sh" $LAYOUT "$(readlink /pr
 EOF
 	chmod 755 "$TESTDIR/apus-$LAYOUT"
 	RUNTIME="$TESTDIR/apus-$LAYOUT"
-	if [ "$LAYOUT" = v2 ]; then
-		update_config 'del(.linux.resources.devices)'
-	fi
 }
 
 

@@ -37,8 +37,17 @@ extension Validator {
         if let type = rule.type, !["a", "b", "c"].contains(type) {
             fail(at.key("type"), "unknown device type \(quoted(type)) (want a, b or c)")
         }
+        // As runc, letters other than r, w and m are ignored ("rwa" is "rw"),
+        // but an access with none of them names nothing.
         if let access = rule.access, !access.allSatisfy({ "rwm".contains($0) }) {
-            fail(at.key("access"), "invalid access \(quoted(access)) (want a combination of r, w and m)")
+            if access.contains(where: { "rwm".contains($0) }) {
+                warn(at.key("access"), "only r, w and m count in \(quoted(access)); the other letters are ignored, as runc does")
+            } else {
+                fail(at.key("access"), "invalid access \(quoted(access)) (want a combination of r, w and m)")
+            }
+        }
+        for (key, n) in [("major", rule.major), ("minor", rule.minor)] {
+            if let n, n < -1 || n > Int64(UInt32.max) { fail(at.key(key), "\(n) is out of range (-1 for any, or 0...4294967295)") }
         }
     }
 
