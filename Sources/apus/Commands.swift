@@ -18,7 +18,12 @@ struct Invocation {
     let global: GlobalOptions
     let flags: ParsedFlags
     let args: [String]
-    var runtime: Runtime { Runtime(root: global.root, log: global.logger) }
+    var runtime: Runtime {
+        var r = Runtime(root: global.root, log: global.logger)
+        r.store.sticky = global.rootFromXDG
+        r.toleratesCgroupErrors = Rootless.toleratesCgroupErrors(global.rootless)
+        return r
+    }
 }
 
 let createFlags: [Flag] = [

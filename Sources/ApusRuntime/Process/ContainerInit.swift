@@ -67,7 +67,9 @@ enum ContainerInit {
         var pending = Rootfs.Pending()
         defer { pending.close() }
         if plan.hasMountNamespace || plan.mountsInCallerNamespace {
-            pending = try rootfs.prepare(cwd: plan.process.cwd, sources: plan.mountSources,
+            let sources = plan.mountSourcesInInit
+                ? try MountSources.prepare(spec, bundle: plan.bundle, namespaces: plan.namespaces) : plan.mountSources
+            pending = try rootfs.prepare(cwd: plan.process.cwd, sources: sources,
                                          inCallerNamespace: plan.mountsInCallerNamespace)
         }
         try setHostname(spec, plan.namespaces)
