@@ -28,6 +28,7 @@ teardown() {
 _criu_rt() {
 	(
 		_close_fds
+		cd "$TESTDIR" || exit 1 # (runc leaves runc-criu-log-*.log in its cwd)
 		exec "$RUNTIME" --root "$ROOT" --criu "$CRIU_BIN" "$@"
 	) </dev/null
 }
@@ -148,6 +149,23 @@ restore() {
 	[ "$status" -ne 0 ]
 	wait_until 20 count_above $((before + 2))
 	runtime delete --force "$new"
+	assert_status 0
+}
+
+@test "checkpoint: a network namespace joined by path is joined again on restore" {
+	local holder id before
+	spawn_bg unshare -n sleep 3600
+	holder=$BG_PID
+	wait_until 10 sh -c "[ \"\$(readlink /proc/$holder/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "/proc/$holder/ns/net"
+	id=$(unique_id)
+	start_counter "$id"
+	checkpoint "$id"
+	before=$(count)
+	restore "$id"
+	wait_until 20 count_above $((before + 2))
+	assert_equal "$(readlink "/proc/$(container_pid "$id")/ns/net")" "$(readlink "/proc/$holder/ns/net")"
+	runtime delete --force "$id"
 	assert_status 0
 }
 

@@ -28,6 +28,7 @@ extension Runtime {
     /// --image-path; unless --leave-running (or --pre-dump) they are gone
     /// afterwards and the container is removed, as with runc.
     public func checkpoint(id: String, options o: CheckpointOptions) throws {
+        try CriuPlan.requirePrivileges()
         let dir = try store.open(id)
         try dir.lock()
         let record = try dir.load()
@@ -54,6 +55,7 @@ extension Runtime {
         // Frozen through the cgroup when there is a freezer (else CRIU uses ptrace).
         opts.freezeCgroup = record.cgroupPaths["freezer"]
         opts.externalMounts = CriuPlan.dumpMounts(spec, record: record)
+        opts.external = try CriuPlan.externalNamespaces(spec)
         try CriuPlan.saveDescriptors(pid: record.pid, imagesFD: images.fd)
         let service = CriuService(binary: o.criu, logPath: FS.join(work.path, opts.logFile ?? "dump.log"))
         _ = try service.run(CriuRequest(type: o.preDump ? .preDump : .dump, options: opts))
@@ -80,6 +82,14 @@ struct CriuDirs {
 
 /// What CRIU must be told about a container, for dump and restore alike.
 enum CriuPlan {
+    /// CRIU needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE) over the
+    /// container's namespaces; apus does not run it for an unprivileged user.
+    static func requirePrivileges() throws {
+        if Rootless.unprivileged {
+            throw RuntimeError.other("checkpoint and restore as an unprivileged user are not supported by this version of apus")
+        }
+    }
+
     static func common(_ o: CheckpointOptions, spec: Spec, record: ContainerRecord) throws -> CriuOptions {
         var opts = CriuOptions()
         opts.logLevel = 4
@@ -106,6 +116,23 @@ enum CriuPlan {
         }
         if empty != 0 { opts.emptyNamespaces = empty }
         return opts
+    }
+
+    /// Namespaces joined by path are not the container's to dump: a network
+    /// namespace is marked external (runc's extRootNetNS) so that restore
+    /// joins it again; others cannot be restored and are refused.
+    static let externalNetNS = "extRootNetNS"
+
+    static func externalNamespaces(_ spec: Spec) throws -> [String] {
+        try NamespacePlan(spec).join.map { j in
+            guard j.type == .network else {
+                throw RuntimeError.unsupported(path: "linux.namespaces",
+                                               reason: "checkpoint of a container joining a \(j.type.rawValue) namespace by path is not supported (only network)")
+            }
+            var st = stat()
+            try check(stat(j.path, &st), "checkpoint: joined network namespace", "stat(\(j.path))")
+            return "net[\(st.st_ino)]:\(externalNetNS)"
+        }
     }
 
     /// Mounts CRIU cannot see the origin of (binds from the host, the

@@ -71,12 +71,7 @@ struct CriuOptions {
         w.bool(8, fileLocks)
         w.int32(9, logLevel)
         w.string(10, logFile)
-        if let ps = pageServer {
-            var p = ProtoWriter()
-            p.string(1, ps.address)
-            p.int32(2, ps.port)
-            w.message(11, p)
-        }
+        if let ps = pageServer { w.nested(11) { $0.string(1, ps.address); $0.int32(2, ps.port) } }
         w.bool(12, notifyScripts)
         w.string(13, root)
         w.string(14, parentImage)
@@ -84,26 +79,11 @@ struct CriuOptions {
         w.bool(16, autoDedup)
         w.int32(17, workDirFD)
         w.bool(18, linkRemap)
-        for m in externalMounts {
-            var e = ProtoWriter()
-            e.string(1, m.key)
-            e.string(2, m.value)
-            w.message(23, e)
-        }
+        for m in externalMounts { w.nested(23) { $0.string(1, m.key); $0.string(2, m.value) } }
         w.bool(24, manageCgroups)
-        for r in cgroupRoots {
-            var e = ProtoWriter()
-            e.string(1, r.controller)
-            e.string(2, r.path)
-            w.message(25, e)
-        }
+        for r in cgroupRoots { w.nested(25) { $0.string(1, r.controller); $0.string(2, r.path) } }
         w.bool(26, restoreSibling)
-        for f in inheritFDs {
-            var e = ProtoWriter()
-            e.string(1, f.key)
-            e.int32(2, f.fd)
-            w.message(27, e)
-        }
+        for f in inheritFDs { w.nested(27) { $0.string(1, f.key); $0.int32(2, f.fd) } }
         w.int32(34, manageCgroupsMode?.rawValue)
         for e in external { w.string(37, e) }
         w.uint32(38, emptyNamespaces)
@@ -127,11 +107,7 @@ struct CriuRequest {
         w.int32(1, type.rawValue)
         w.message(2, options?.encoded)
         w.bool(3, notifySuccess)
-        if let memTrack {
-            var f = ProtoWriter()
-            f.bool(1, memTrack)
-            w.message(5, f)
-        }
+        if let memTrack { w.nested(5) { $0.bool(1, memTrack) } }
         return w.bytes
     }
 }

@@ -47,6 +47,13 @@ struct ProtoWriter {
         bytesField(field, v.bytes)
     }
 
+    /// A nested message written by `fill`.
+    mutating func nested(_ field: Int, _ fill: (inout ProtoWriter) -> Void) {
+        var inner = ProtoWriter()
+        fill(&inner)
+        bytesField(field, inner.bytes)
+    }
+
     private mutating func bytesField(_ field: Int, _ data: [UInt8]) {
         key(field, .lengthDelimited)
         varint(UInt64(data.count))

@@ -18,6 +18,7 @@ extension Runtime {
     /// the external mounts mapped back to this bundle's sources. Returns the
     /// exit status in the foreground, 0 with --detach.
     public func restore(id: String, options o: RestoreOptions) throws -> Int32 {
+        try CriuPlan.requirePrivileges()
         let (spec, bundle, rootfs) = try Bundle.load(o.create.bundle)
         try Support.check(spec)
         try ContainerID.validate(id)
@@ -83,9 +84,18 @@ extension Runtime {
         opts.cgroupRoots = CriuPlan.cgroupRoots(cgroupPaths)
         // The restored tree's stdio: pipes saved in descriptors.json are ours now.
         var extra: [Int32] = []
+        var opened: [Int32] = []
+        defer { opened.forEach { close($0) } }
         for (i, link) in CriuPlan.loadDescriptors(imagesFD: images.fd).enumerated() where link.hasPrefix("pipe:") {
             opts.inheritFDs.append((link, Int32(4 + extra.count)))
             extra.append(Int32(i))
+        }
+        if let net = NamespacePlan(spec).join.first(where: { $0.type == .network }) {
+            let fd = open(net.path, O_RDONLY | O_CLOEXEC)
+            try check(fd, "restoring: joining the network namespace", "open(\(net.path))")
+            opened.append(fd)
+            opts.inheritFDs.append((CriuPlan.externalNetNS, Int32(4 + extra.count)))
+            extra.append(fd)
         }
         var service = CriuService(binary: o.criu, logPath: FS.join(work.path, "restore.log"))
         service.cgroupPaths = cgroupPaths
