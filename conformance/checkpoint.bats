@@ -152,6 +152,25 @@ restore() {
 	assert_status 0
 }
 
+@test "checkpoint: restore in the foreground waits for the container, exits with its status and deletes it" {
+	local id before restorer rc=0
+	id=$(unique_id)
+	start_counter "$id"
+	checkpoint "$id"
+	before=$(count)
+	spawn_bg "$RUNTIME" --root "$ROOT" --criu "$CRIU_BIN" restore --bundle "$BUNDLE" \
+		--image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
+	restorer=$BG_PID
+	wait_until 20 count_above $((before + 2))
+	assert_equal "$(container_status "$id")" running
+	runtime kill "$id" KILL
+	assert_status 0
+	wait "$restorer" || rc=$?
+	assert_equal "$rc" 137
+	runtime state "$id"
+	[ "$status" -ne 0 ]
+}
+
 @test "checkpoint: a network namespace joined by path is joined again on restore" {
 	local holder id before
 	spawn_bg unshare -n sleep 3600
