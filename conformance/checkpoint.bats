@@ -171,6 +171,24 @@ restore() {
 	[ "$status" -ne 0 ]
 }
 
+@test "checkpoint: stdout on a pipe is reconnected to restore's own stdout (inherit_fd)" {
+	local id before
+	id=$(unique_id)
+	update_config '.process.args = ["sh", "-c", "exec </dev/null 2>/dev/null; i=0; while :; do i=$((i+1)); echo $i >/tmp/count; echo line$i; sleep 0.1; done"]'
+	spawn_bg sh -c '"$0" --root "$1" run -d --bundle "$2" "$3" | cat >"$4"' "$RUNTIME" "$ROOT" "$BUNDLE" "$id" "$TESTDIR/before.out"
+	wait_until 20 count_above 2
+	grep -q '^line1$' "$TESTDIR/before.out"
+	checkpoint "$id"
+	before=$(count)
+	spawn_bg sh -c '"$0" --root "$1" --criu "$2" restore -d --bundle "$3" --image-path "$4" --work-path "$5" "$6" | cat >"$7"' \
+		"$RUNTIME" "$ROOT" "$CRIU_BIN" "$BUNDLE" "$IMAGES" "$TESTDIR/work" "$id" "$TESTDIR/after.out"
+	wait_until 20 count_above $((before + 2))
+	# The restored process writes into restore's pipe, continuing its count.
+	wait_until 20 grep -q "^line$((before + 2))\$" "$TESTDIR/after.out"
+	runtime delete --force "$id"
+	assert_status 0
+}
+
 @test "checkpoint: a network namespace joined by path is joined again on restore" {
 	local holder id before
 	spawn_bg unshare -n sleep 3600
