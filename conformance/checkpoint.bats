@@ -154,6 +154,7 @@ restore() {
 
 @test "checkpoint: restore in the foreground waits for the container, exits with its status and deletes it" {
 	local id before restorer rc=0
+	cd "$TESTDIR" # (runc leaves runc-criu-log-*.log in its cwd)
 	id=$(unique_id)
 	start_counter "$id"
 	checkpoint "$id"
@@ -173,6 +174,7 @@ restore() {
 
 @test "checkpoint: stdout on a pipe is reconnected to restore's own stdout (inherit_fd)" {
 	local id before
+	cd "$TESTDIR" # (runc leaves runc-criu-log-*.log in its cwd)
 	id=$(unique_id)
 	update_config '.process.args = ["sh", "-c", "exec </dev/null 2>/dev/null; i=0; while :; do i=$((i+1)); echo $i >/tmp/count; echo line$i; sleep 0.1; done"]'
 	spawn_bg sh -c '"$0" --root "$1" run -d --bundle "$2" "$3" | cat >"$4"' "$RUNTIME" "$ROOT" "$BUNDLE" "$id" "$TESTDIR/before.out"
