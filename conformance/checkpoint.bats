@@ -12,6 +12,8 @@ setup_file() {
 }
 
 setup() {
+	# runc writes runc-criu-*.conf into TMPDIR and leaves them: keep them in TESTDIR.
+	export TMPDIR="${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}"
 	[ -n "$CRIU_BIN" ] || skip "no working CRIU (Debian 12's 3.17 fails on this kernel): run make deps, or set CRIU_BIN"
 	setup_bundle
 	# The count goes to a file in the rootfs; stdio is the container's own
@@ -118,7 +120,7 @@ restore() {
 	id=$(unique_id)
 	start_counter "$id"
 	run _criu_rt checkpoint --pre-dump --image-path "$TESTDIR/parent" --work-path "$TESTDIR/work" "$id"
-	if ! "$CRIU_BIN" check --feature mem_dirty_track >/dev/null 2>&1; then
+	if ! "$CRIU_BIN" check --no-default-config --feature mem_dirty_track >/dev/null 2>&1; then
 		# This kernel has no soft-dirty tracking: refused up front, the container untouched.
 		[ "$status" -ne 0 ]
 		assert_output_contains "CRIU is missing features"

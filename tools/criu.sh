@@ -11,7 +11,8 @@ CACHE=${APUS_CRIU_CACHE:-/var/cache/apus-criu}
 VERSION=4.1.1
 BUILT=$CACHE/criu-$VERSION/criu/criu
 
-works() { [ -x "$1" ] && "$1" check >/dev/null 2>&1; }
+# (--no-default-config: a log-file= in /etc/criu/default.conf would land in the cwd)
+works() { [ -x "$1" ] && "$1" check --no-default-config >/dev/null 2>&1; }
 
 for c in "$(command -v criu 2>/dev/null || true)" "$BUILT"; do
 	if [ -n "$c" ] && works "$c"; then echo "$c"; exit 0; fi
