@@ -84,6 +84,7 @@ enum ContainerInit {
 
         if plan.hasMountNamespace {
             try rootfs.enter()
+            ProcessSetup.reopenDevNull()
         } else {
             try check(chroot(plan.rootfs), "entering the rootfs", "chroot(\(plan.rootfs))")
             try check(chdir("/"), "entering the rootfs", "chdir(/)")
