@@ -121,6 +121,17 @@ set_mappings() {
 	! pid_alive "$pid"
 }
 
+@test "rootless: a terminal container (spec --rootless as it is) runs in the foreground with a pty" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	update_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; id -u; exit 3"]'
+	local id
+	id=$(unique_id)
+	run timeout 60 script -qec "cd $BUNDLE && setpriv --reuid=$RL_UID --regid=$RL_GID --init-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR=$RL_XDG $RUNTIME run $id" /dev/null
+	assert_status 3
+	assert_output_contains "/dev/pts/0"
+	[ ! -e "$ROOT/$id" ]
+}
+
 @test "rootless: the default state root is \$XDG_RUNTIME_DIR/<runtime>, the user's own" {
 	local id
 	id=$(unique_id)
