@@ -290,3 +290,17 @@ set_mappings() {
 	assert_status 0
 	[ ! -d "$dir/$id" ]
 }
+
+@test "rootless: checkpoint is refused with a clear message" {
+	skip_unless_apus "runc only warns that rootless checkpoint is untested, then CRIU fails"
+	local id
+	id=$(unique_id)
+	user_create "$id"
+	assert_status 0
+	run _as_user checkpoint --image-path "$TESTDIR/xdg/img" "$id"
+	[ "$status" -ne 0 ]
+	assert_output_contains "unprivileged user are not supported"
+	[ "$(user_state "$id" status)" = created ]
+	run _as_user delete --force "$id"
+	assert_status 0
+}
