@@ -31,11 +31,14 @@ setup_file() {
 	e2e_build_rootfs
 
 	local rt
+	# A working CRIU for checkpoint/restore, on podman's PATH too (empty: those tests skip).
+	E2E_CRIU=$("$BATS_TEST_DIRNAME/../tools/criu.sh" --find 2>/dev/null || true)
+	export E2E_CRIU
 	rt="$E2E_DIR/bin/$(basename "$RUNTIME")"
 	cat >"$rt" <<-EOF
 		#!/bin/sh
 		echo "\$(date +%T.%N) \$*" >>$E2E_DIR/runtime-calls.log
-		exec $RUNTIME --root $E2E_DIR/runtime-root "\$@"
+		exec $RUNTIME --root $E2E_DIR/runtime-root ${E2E_CRIU:+--criu $E2E_CRIU} "\$@"
 	EOF
 	chmod 755 "$rt"
 
@@ -388,6 +391,26 @@ assert_root_empty_e2e() {
 	assert_equal "$(jq -r '.[0].name' <<<"$output")" "$name"
 	assert_match '"mem_usage": *"[0-9.]+[kMG]?B / 67\.11MB"'
 	assert_equal "$(jq -r '.[0].pids' <<<"$output")" 1
+@test "podman container checkpoint / restore: the process continues" {
+	[ -n "$E2E_CRIU" ] || skip "no working CRIU (make deps)"
+	local name=e2e-cr before after
+	mkdir -p "$E2E_DIR/criu-bin"
+	ln -sf "$E2E_CRIU" "$E2E_DIR/criu-bin/criu"
+	run pm_run -d --name "$name" "$IMAGE" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+	assert_status 0
+	wait_pm_status "$name" running
+	sleep 1
+	PATH="$E2E_DIR/criu-bin:$PATH" run pm container checkpoint "$name"
+	assert_status 0
+	assert_equal "$(pm_status "$name")" exited
+	PATH="$E2E_DIR/criu-bin:$PATH" run pm container restore "$name"
+	assert_status 0
+	wait_pm_status "$name" running
+	before=$(pm exec "$name" cat /tmp/count)
+	[ "$before" -gt 5 ]
+	sleep 1
+	after=$(pm exec "$name" cat /tmp/count)
+	[ "$after" -gt "$before" ]
 	run pm rm -f -t 0 "$name"
 	assert_status 0
 }

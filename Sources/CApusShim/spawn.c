@@ -110,12 +110,21 @@ static void stage1(const struct apus_spawn_config *cfg)
     }
     if ((cfg->clone_flags & CLONE_NEWUSER) && unshare(CLONE_NEWUSER) < 0)
         stage_fail(fd, "unshare(CLONE_NEWUSER)");
+    /* A non-dumpable process's /proc/<pid> files belong to the host's
+     * root: an unprivileged parent (and newuidmap, which checks that the
+     * caller owns the process) could not write our maps. Dumpable only
+     * while we wait for them, as runc does; we run nothing meanwhile. */
+    int dumpable = cfg->dumpable_for_maps && (cfg->clone_flags & CLONE_NEWUSER);
+    if (dumpable && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+        stage_fail(fd, "prctl(PR_SET_DUMPABLE, 1)");
 
     if (apus_sync_send(fd, APUS_SYNC_USERNS_READY, getpid(), NULL) < 0)
         _exit(1);
     struct apus_sync_msg msg;
     if (apus_sync_recv(fd, &msg) != 1 || msg.type != APUS_SYNC_USERNS_DONE)
         _exit(1);
+    if (dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        stage_fail(fd, "prctl(PR_SET_DUMPABLE, 0)");
 
     /*
      * Become root of the (new or joined) user namespace: our host ids are

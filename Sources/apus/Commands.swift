@@ -18,7 +18,12 @@ struct Invocation {
     let global: GlobalOptions
     let flags: ParsedFlags
     let args: [String]
-    var runtime: Runtime { Runtime(root: global.root, log: global.logger) }
+    var runtime: Runtime {
+        var r = Runtime(root: global.root, log: global.logger)
+        r.store.sticky = global.rootFromXDG
+        r.toleratesCgroupErrors = Rootless.toleratesCgroupErrors(global.rootless)
+        return r
+    }
 }
 
 let createFlags: [Flag] = [
@@ -56,7 +61,7 @@ let commands: [Command] = [
                 .value("status-fd", help: "criu writes \\0 to this FD once lazy-pages is ready"),
                 .value("page-server", help: "ADDRESS:PORT of the page server"),
                 .bool("pre-dump", help: "dump container's memory information only, leave the container running after this"),
-            ]),
+            ], run: CheckpointHandlers.checkpoint),
     Command(name: "create", usage: "<container-id>", summary: "create a container", flags: createFlags, run: Handlers.create),
     Command(name: "delete", usage: "<container-id>", summary: "delete any resources held by the container often used with detached container",
             flags: [.bool("force", "f", help: "Forcibly deletes the container if it is still running (uses SIGKILL)")],
@@ -108,7 +113,7 @@ let commands: [Command] = [
                 .bool("no-pivot", help: "do not use pivot root to jail process inside rootfs"),
                 .value("lsm-profile", help: "Specify an LSM profile to be used during restore in the form of TYPE:NAME"),
                 .value("lsm-mount-context", help: "Specify an LSM mount context to be used during restore"),
-            ]),
+            ], run: CheckpointHandlers.restore),
     Command(name: "resume", usage: "<container-id>", summary: "resumes all processes that have been previously paused", run: Handlers.resume),
     Command(name: "run", usage: "<container-id>", summary: "create and run a container",
             flags: createFlags + [

@@ -4,6 +4,8 @@ import ApusRuntime
 /// Global flags, as runc 1.1/1.2 has them.
 struct GlobalOptions {
     var root = StateStore.defaultRoot
+    /// The default root under $XDG_RUNTIME_DIR (made sticky, as runc does).
+    var rootFromXDG = false
     var logPath: String?
     var logFormat = Logger.Format.text
     var debug = false
@@ -15,7 +17,7 @@ struct GlobalOptions {
         .bool("debug", help: "enable debug logging"),
         .value("log", help: "set the log file to write apus logs to (default is '/dev/stderr')"),
         .value("log-format", help: "set the log format ('text' (default), or 'json')"),
-        .value("root", help: "root directory for storage of container state (default: \"/run/apus\")"),
+        .value("root", help: "root directory for storage of container state (default: \"/run/apus\", or $XDG_RUNTIME_DIR/apus when not root)"),
         .value("criu", help: "path to the criu binary used for checkpoint and restore (default: \"criu\")"),
         .bool("systemd-cgroup", help: "enable systemd cgroup support (not supported by apus)"),
         .value("rootless", help: "ignore cgroup permission errors ('true', 'false', or 'auto')"),
@@ -24,7 +26,7 @@ struct GlobalOptions {
     ]
 
     init(_ f: ParsedFlags) throws {
-        if let r = f.string("root") { root = r }
+        if let r = f.string("root") { root = r } else { (root, rootFromXDG) = Rootless.defaultRoot() }
         logPath = f.string("log")
         if let fmt = f.string("log-format") {
             guard let v = Logger.Format(rawValue: fmt) else {

@@ -10,6 +10,9 @@ enum Freezer {
         } else if let dir = paths["unified"], FS.exists(dir + "/cgroup.freeze") {
             try FS.write(dir + "/cgroup.freeze", frozen ? "1" : "0")
             try waitFor(dir + "/cgroup.events", frozen ? "frozen 1" : "frozen 0")
+        } else if Cgroups.hierarchies().contains(where: { $0.key.split(separator: ",").contains("freezer") }) {
+            // The host has one, but not for this container (rootless, not delegated): runc's words.
+            throw RuntimeError.other("cannot toggle freezer: cgroups not configured for container")
         } else {
             throw RuntimeError.other("cannot \(frozen ? "pause" : "resume"): no freezer cgroup on this host")
         }

@@ -7,6 +7,8 @@ import Glibc
 public struct Runtime {
     public var store: StateStore
     public var log: Logger
+    /// `--rootless`: cgroups the user may not make are skipped (Rootless.swift).
+    public var toleratesCgroupErrors = false
 
     public init(root: String, log: Logger) {
         self.store = StateStore(root: root)
@@ -37,7 +39,8 @@ public struct Runtime {
         }
         log.debug("create \(id): bundle \(bundle), rootfs \(rootfs)")
         try ContainerID.validate(id)
-        let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        var cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        if toleratesCgroupErrors { cgroupPaths = try RootlessCgroups.usable(cgroupPaths, spec: spec) }
         let me = getpid()
         var intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
         intent.sharedCgroups = !Cgroups.pids(cgroupPaths).isEmpty
@@ -64,7 +67,11 @@ public struct Runtime {
                                   preserveFDs: options.preserveFDs + listening)
             plan.listenFDs = listening
             // Closed once the init has its copies (or on failure).
-            let sources = try MountSources.prepare(spec, bundle: bundle, namespaces: plan.namespaces)
+            // Unprivileged, the bind sources are cloned by the init in its own
+            // user and mount namespaces (open_tree needs CAP_SYS_ADMIN there).
+            plan.mountSourcesInInit = Rootless.unprivileged
+            let sources = plan.mountSourcesInInit ? MountSources()
+                : try MountSources.prepare(spec, bundle: bundle, namespaces: plan.namespaces)
             defer { sources.close() }
             plan.mountSources = sources
             try check(mkfifo(dir.fifoPath, 0o622), "creating the exec fifo", "mkfifo(\(dir.fifoPath))")

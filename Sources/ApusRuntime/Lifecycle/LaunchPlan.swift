@@ -24,6 +24,8 @@ struct LaunchPlan {
     var fifoFD: Int32 = -1
     /// The bind mounts as detached trees, made on the host side (the init moves them into place).
     var mountSources = MountSources()
+    /// Rootless: the init makes them itself, in its own namespaces.
+    var mountSourcesInInit = false
 
     /// Mount setup happens in the container's own mount namespace, created or joined.
     var hasMountNamespace: Bool { !namespaces.shares(.mount) }

@@ -8,6 +8,8 @@ import Glibc
 public struct StateStore {
     public let root: String
     public static let defaultRoot = "/run/apus"
+    /// Under $XDG_RUNTIME_DIR: sticky, so that the session's cleanup leaves it alone (runc).
+    public var sticky = false
 
     public init(root: String) { self.root = root }
 
@@ -21,7 +23,7 @@ public struct StateStore {
     /// (`removeHalfCreated`) and the claim retried once.
     public func claim(_ id: String, intent: CreateIntent, cleanup: (ContainerDir, CreateIntent?) throws -> Void) throws -> ContainerDir {
         try ContainerID.validate(id)
-        try FS.mkdirAll(root, mode: 0o700)
+        try makeRoot()
         let dir = path(of: id)
         removeDeadClaims()
         // One create per process: its pid and start time name the staging directory.
@@ -53,6 +55,14 @@ public struct StateStore {
     }
 
     static let stagingPrefix = ".claim-"
+
+    private func makeRoot() throws {
+        do { try FS.mkdirAll(root, mode: 0o700) } catch let e as RuntimeError {
+            guard geteuid() != 0, root == Self.defaultRoot else { throw e }
+            throw RuntimeError.other("\(e) (not root: set XDG_RUNTIME_DIR or --root to a directory of your own)")
+        }
+        if sticky { try check(chmod(root, 0o1700), "creating state directory", "chmod(\(root), 01700)") }
+    }
 
     /// Staging directories of creates killed before their rename: their
     /// names say whose they were.

@@ -5,14 +5,14 @@ import Glibc
 /// error before anything is created: never silently ignored.
 enum Support {
     static func check(_ spec: Spec) throws {
-        if geteuid() != 0 { throw RuntimeError.other("apus must be run as root (rootless containers are not supported yet)") }
         if let first = problems(spec).first { throw first }
     }
 
     /// Every property of a valid config that this apus cannot honour on
     /// this host, in the order `create` meets them (`apus check` lists them all).
     static func problems(_ spec: Spec) -> [RuntimeError] {
-        var out: [RuntimeError] = []
+        // What an unprivileged user may not ask for (nothing when root).
+        var out = Rootless.problems(spec)
         func reject(_ path: String, _ present: Bool, _ reason: String = "not supported by this version of apus") {
             if present { out.append(.unsupported(path: path, reason: reason)) }
         }

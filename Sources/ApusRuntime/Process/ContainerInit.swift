@@ -67,7 +67,9 @@ enum ContainerInit {
         var pending = Rootfs.Pending()
         defer { pending.close() }
         if plan.hasMountNamespace || plan.mountsInCallerNamespace {
-            pending = try rootfs.prepare(cwd: plan.process.cwd, sources: plan.mountSources,
+            let sources = plan.mountSourcesInInit
+                ? try MountSources.prepare(spec, bundle: plan.bundle, namespaces: plan.namespaces) : plan.mountSources
+            pending = try rootfs.prepare(cwd: plan.process.cwd, sources: sources,
                                          inCallerNamespace: plan.mountsInCallerNamespace)
         }
         try setHostname(spec, plan.namespaces)
@@ -82,6 +84,7 @@ enum ContainerInit {
 
         if plan.hasMountNamespace {
             try rootfs.enter()
+            ProcessSetup.reopenDevNull()
         } else {
             try check(chroot(plan.rootfs), "entering the rootfs", "chroot(\(plan.rootfs))")
             try check(chdir("/"), "entering the rootfs", "chdir(/)")

@@ -78,6 +78,27 @@ enum ProcessSetup {
         }
     }
 
+    /// Like runc (reOpenDevNull): stdio on the host's null device is
+    /// replaced by the container's own /dev/null once inside the rootfs,
+    /// so no fd keeps a host mount (CRIU cannot dump one: "Can't lookup
+    /// mount"). A container /dev/null that is a symlink or not 1:3 is
+    /// not used (the host's fd stays).
+    static func reopenDevNull() {
+        var null: Int32 = -1
+        defer { if null >= 0 { close(null) } }
+        for fd: Int32 in 0...2 {
+            var st = stat()
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFCHR, st.st_rdev == makedev(1, 3) else { continue }
+            if null < 0 {
+                // RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS
+                null = apus_openat2(AT_FDCWD, "/dev/null", UInt64(O_RDWR | O_CLOEXEC), 0, 0x04 | 0x02)
+                var own = stat()
+                guard null >= 0, fstat(null, &own) == 0, (own.st_mode & S_IFMT) == S_IFCHR, own.st_rdev == makedev(1, 3) else { return }
+            }
+            _ = dup2(null, fd)
+        }
+    }
+
     static func rlimits(_ process: Process) throws {
         for r in process.rlimits ?? [] {
             var lim = rlimit(rlim_cur: rlim_t(r.soft), rlim_max: rlim_t(r.hard))

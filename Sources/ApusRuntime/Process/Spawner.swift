@@ -66,6 +66,7 @@ struct Spawner {
         cfg.parent_sync_fd = parentEnd.fd
         cfg.join_pidfd = joinPidFD
         cfg.join_pidfd_flags = joinFlags
+        cfg.dumpable_for_maps = geteuid() != 0 ? 1 : 0
         cfg.join_count = Int32(fds.count)
         withUnsafeMutableBytes(of: &cfg.join_fds) { raw in
             for (i, fd) in fds.enumerated() { raw.storeBytes(of: fd, toByteOffset: i * 4, as: Int32.self) }

@@ -1,15 +1,16 @@
 import CApusShim
 import Glibc
 
-/// Runs a helper program (ps) and captures its stdout.
+/// Runs a helper program (ps, newuidmap) and captures its stdout (and stderr).
 enum Subprocess {
-    static func capture(_ args: [String]) throws -> (status: Int32, output: String) {
+    static func capture(_ args: [String], stderr: Bool = false) throws -> (status: Int32, output: String) {
         var fds: [Int32] = [-1, -1]
         try check(apus_pipe_cloexec(&fds), "running \(args[0])", "pipe2()")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        if stderr { posix_spawn_file_actions_adddup2(&actions, fds[1], 2) }
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0

@@ -45,6 +45,7 @@ struct apus_spawn_config {
     int parent_sync_fd;              /* the parent's end: closed at once in the child */
     pid_t parent_pid;                /* set by apus_spawn */
     const char *timens_offsets;      /* written after unshare(CLONE_NEWTIME); may be NULL */
+    int dumpable_for_maps;           /* unprivileged parent: dumpable while it writes our id maps */
 };
 
 /*

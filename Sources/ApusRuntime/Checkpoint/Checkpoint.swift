@@ -1,0 +1,192 @@
+import ApusSpec
+import Glibc
+
+/// runc's checkpoint/restore flags.
+public struct CheckpointOptions {
+    public var criu = "criu"
+    public var imagePath = ""
+    public var workPath = ""
+    public var parentPath: String?
+    public var leaveRunning = false
+    public var tcpEstablished = false
+    public var extUnixSk = false
+    public var shellJob = false
+    public var fileLocks = false
+    public var preDump = false
+    public var lazyPages = false
+    public var autoDedup = false
+    public var statusFD: Int32?
+    public var pageServer: (address: String, port: Int32)?
+    public var manageCgroupsMode: String?
+    public var emptyNamespaces: [String] = []
+
+    public init() {}
+}
+
+extension Runtime {
+    /// `apus checkpoint`: CRIU dumps the container's processes into
+    /// --image-path; unless --leave-running (or --pre-dump) they are gone
+    /// afterwards and the container is removed, as with runc.
+    public func checkpoint(id: String, options o: CheckpointOptions) throws {
+        try CriuPlan.requirePrivileges()
+        let dir = try store.open(id)
+        try dir.lock()
+        let record = try dir.load()
+        let status = record.currentStatus(dir: dir)
+        guard status == .running || status == .paused else {
+            throw RuntimeError.other("container \(id) is not running (\(status.rawValue)): only a running container can be checkpointed")
+        }
+        let spec = try savedSpec(dir)
+        if o.preDump { try CriuPlan.requireMemoryTracking(o.criu) }
+        let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: true)
+        defer { close(images.fd) }
+        let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
+        defer { close(work.fd) }
+        var opts = try CriuPlan.common(o, spec: spec, record: record)
+        opts.imagesDirFD = images.fd
+        opts.workDirFD = work.fd
+        opts.logFile = o.preDump ? "pre-dump.log" : "dump.log"
+        opts.pid = record.pid
+        opts.leaveRunning = o.leaveRunning || o.preDump ? true : nil
+        if let parent = o.parentPath { opts.parentImage = parent }
+        if o.preDump || o.parentPath != nil { opts.trackMem = true }
+        if let ps = o.pageServer { opts.pageServer = ps }
+        opts.statusFD = o.statusFD
+        // Frozen through the cgroup when there is a freezer (else CRIU uses ptrace).
+        opts.freezeCgroup = record.cgroupPaths["freezer"]
+        opts.externalMounts = CriuPlan.dumpMounts(spec, record: record)
+        opts.external = try CriuPlan.externalNamespaces(spec)
+        try CriuPlan.saveDescriptors(pid: record.pid, imagesFD: images.fd)
+        let service = CriuService(binary: o.criu, logPath: FS.join(work.path, opts.logFile ?? "dump.log"))
+        _ = try service.run(CriuRequest(type: o.preDump ? .preDump : .dump, options: opts))
+        if !o.leaveRunning && !o.preDump {
+            // CRIU killed the processes: the container is gone, as in runc.
+            try destroy(dir, record)
+        }
+    }
+}
+
+/// An image or work directory, opened for CRIU.
+struct CriuDirs {
+    let path: String
+    let fd: Int32
+
+    static func open(_ path: String, create: Bool) throws -> CriuDirs {
+        let abs = FS.absolute(path)
+        if create { try FS.mkdirAll(abs, mode: 0o700) }
+        let fd = Glibc.open(abs, O_RDONLY | O_DIRECTORY)
+        try check(fd, "opening \(abs)", "open(\(abs))")
+        return CriuDirs(path: abs, fd: fd)
+    }
+}
+
+/// What CRIU must be told about a container, for dump and restore alike.
+enum CriuPlan {
+    /// CRIU needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE) over the
+    /// container's namespaces; apus does not run it for an unprivileged user.
+    static func requirePrivileges() throws {
+        if Rootless.unprivileged {
+            throw RuntimeError.other("checkpoint and restore as an unprivileged user are not supported by this version of apus")
+        }
+    }
+
+    static func common(_ o: CheckpointOptions, spec: Spec, record: ContainerRecord) throws -> CriuOptions {
+        var opts = CriuOptions()
+        opts.logLevel = 4
+        opts.root = record.rootfs
+        opts.manageCgroups = true
+        opts.notifyScripts = true
+        opts.shellJob = o.shellJob
+        opts.tcpEstablished = o.tcpEstablished
+        opts.extUnixSk = o.extUnixSk
+        opts.fileLocks = o.fileLocks
+        opts.autoDedup = o.autoDedup
+        opts.lazyPages = o.lazyPages
+        opts.orphanPtsMaster = true
+        if let mode = o.manageCgroupsMode {
+            guard let m = ["soft": CriuCgroupMode.soft, "full": .full, "strict": .strict, "ignore": .ignore][mode] else {
+                throw RuntimeError.usage("invalid manage cgroups mode: \(mode)")
+            }
+            opts.manageCgroupsMode = m
+        }
+        var empty: UInt32 = 0
+        for name in o.emptyNamespaces {
+            guard name == "network" else { throw RuntimeError.usage("namespace \(name) is not supported by --empty-ns (only network)") }
+            empty |= UInt32(NamespaceType.network.cloneFlag)
+        }
+        if empty != 0 { opts.emptyNamespaces = empty }
+        return opts
+    }
+
+    /// Namespaces joined by path are not the container's to dump: a network
+    /// namespace is marked external (runc's extRootNetNS) so that restore
+    /// joins it again; others cannot be restored and are refused.
+    static let externalNetNS = "extRootNetNS"
+
+    static func externalNamespaces(_ spec: Spec) throws -> [String] {
+        try NamespacePlan(spec).join.map { j in
+            guard j.type == .network else {
+                throw RuntimeError.unsupported(path: "linux.namespaces",
+                                               reason: "checkpoint of a container joining a \(j.type.rawValue) namespace by path is not supported (only network)")
+            }
+            var st = stat()
+            try check(stat(j.path, &st), "checkpoint: joined network namespace", "stat(\(j.path))")
+            return "net[\(st.st_ino)]:\(externalNetNS)"
+        }
+    }
+
+    /// Mounts CRIU cannot see the origin of (binds from the host, the
+    /// masks' /dev/null, cgroup trees): external, each named by its
+    /// destination so restore can map it back.
+    static func dumpMounts(_ spec: Spec, record: ContainerRecord) -> [(key: String, value: String)] {
+        var out: [(key: String, value: String)] = []
+        for (i, m) in (spec.mounts ?? []).enumerated() {
+            let r = MountRequest(m, index: i)
+            if r.kind == .bind { out.append((r.destination, r.destination)) }
+            if r.kind == .cgroup { out += cgroupMounts(r, record.cgroupPaths).map { ($0.key, $0.key) } }
+        }
+        // Masked files are clones of the host's /dev/null (masked directories are tmpfs).
+        for path in spec.linux?.maskedPaths ?? [] {
+            var st = stat()
+            if stat("/proc/\(record.pid)/root" + path, &st) == 0, st.st_mode & S_IFMT != S_IFDIR { out.append((path, "/dev/null")) }
+        }
+        return out
+    }
+
+    /// The binds of the container's cgroup directories under a v1 cgroup
+    /// mount (SpecMounts.mountCgroup), by destination → host directory.
+    static func cgroupMounts(_ r: MountRequest, _ paths: [String: String]) -> [(key: String, value: String)] {
+        let hs = Cgroups.hierarchies()
+        guard Cgroups.layout(hs) != .v2 else { return [] }
+        return hs.compactMap { h in
+            guard let dir = paths[h.key] else { return nil }
+            let name = h.key == "unified" ? "unified" : String(h.key.split(separator: "=").last ?? "")
+            return (FS.join(r.destination, name), dir)
+        }
+    }
+
+    /// --pre-dump needs CRIU's memory dirty tracking (soft-dirty bits):
+    /// asked first, as runc does, so nothing is dumped in vain.
+    static func requireMemoryTracking(_ criu: String) throws {
+        let service = CriuService(binary: criu, logPath: "")
+        let resp = try service.run(CriuRequest(type: .featureCheck, options: nil, memTrack: true))
+        if resp.memTrack != true {
+            throw RuntimeError.other("CRIU is missing features: mem_track (memory dirty tracking, needed by --pre-dump; this kernel has no CONFIG_MEM_SOFT_DIRTY or CRIU cannot use it)")
+        }
+    }
+
+    /// The init's stdio targets, for restore to reconnect (runc's descriptors.json).
+    static func saveDescriptors(pid: Int32, imagesFD: Int32) throws {
+        var links: [JSONValue] = []
+        for fd in 0..<3 {
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink("/proc/\(pid)/fd/\(fd)", &buf, buf.count - 1)
+            links.append(.string(n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/dev/null"))
+        }
+        let text = JSONWriter.compact(.array(links))
+        let fd = openat(imagesFD, "descriptors.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        try check(fd, "saving descriptors.json", "open(descriptors.json)")
+        defer { close(fd) }
+        try FS.writeAll(fd, Array(text.utf8), path: "descriptors.json")
+    }
+}

@@ -1,0 +1,145 @@
+import ApusSpec
+import CApusShim
+import Glibc
+
+public struct RestoreOptions {
+    public var checkpoint = CheckpointOptions()
+    public var create = CreateOptions()
+    public var detach = false
+    public var subreaper = true
+
+    public init() {}
+}
+
+extension Runtime {
+    /// `apus restore`: the bundle's config with processes from a
+    /// checkpoint. The container's cgroups are made as by create and CRIU
+    /// (in them) restores the process tree, its namespaces and mounts, with
+    /// the external mounts mapped back to this bundle's sources. Returns the
+    /// exit status in the foreground, 0 with --detach.
+    public func restore(id: String, options o: RestoreOptions) throws -> Int32 {
+        try CriuPlan.requirePrivileges()
+        let (spec, bundle, rootfs) = try Bundle.load(o.create.bundle)
+        try Support.check(spec)
+        try ContainerID.validate(id)
+        if spec.process?.terminal == true {
+            throw RuntimeError.unsupported(path: "process.terminal", reason: "restoring a container with a terminal is not supported by this version of apus")
+        }
+        let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        let me = getpid()
+        let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
+        let dir = try store.claim(id, intent: intent) { stale, staleIntent in try removeHalfCreated(stale, staleIntent) }
+        var cleanup = Cleanup(dir: dir, intent: intent)
+        if !o.detach && o.subreaper { _ = apus_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0) }
+        let record: ContainerRecord
+        do {
+            try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
+            cleanup.removesCgroups = true
+            try Cgroups.create(cgroupPaths)
+            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: cgroupPaths)
+            let pid = try criuRestore(spec: spec, bundle: bundle, rootfs: rootfs, dir: dir, cgroupPaths: cgroupPaths, options: o.checkpoint)
+            cleanup.children.pid = pid
+            var r = ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, created: Timestamp.now(), annotations: spec.annotations)
+            r.pid = pid
+            r.pidStartTime = ProcStat.read(pid: pid)?.startTime ?? 0
+            r.cgroupPaths = cgroupPaths
+            r.hasPoststopHooks = !(spec.hooks?.poststop ?? []).isEmpty
+            let ns = NamespacePlan(spec)
+            if ns.creates(.pid) { r.pidNamespace = Cgroups.pidNamespace(of: pid) }
+            for t in NamespaceType.allCases where !ns.shares(t) { r.namespacePaths[t.procName] = "/proc/\(pid)/ns/\(t.procName)" }
+            try dir.save(r)
+            if let pidFile = o.create.pidFile { try FS.writeAtomically(FS.absolute(pidFile), Array(String(pid).utf8)) }
+            record = r
+        } catch {
+            cleanup.run()
+            throw error
+        }
+        if o.detach { return 0 }
+        var supervisor = Supervisor(initPID: record.pid, relay: nil, cgroupPaths: record.cgroupPaths)
+        let status = try supervisor.waitForExit()
+        try delete(id: id, force: true)
+        return status
+    }
+
+    /// CRIU restores into a bind of the rootfs (runc's criu-root), in the
+    /// container's cgroups; returns the restored init's pid.
+    private func criuRestore(spec: Spec, bundle: String, rootfs: String, dir: ContainerDir, cgroupPaths: [String: String],
+                             options o: CheckpointOptions) throws -> Int32 {
+        let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: false)
+        defer { close(images.fd) }
+        let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
+        defer { close(work.fd) }
+        let root = FS.join(dir.path, "criu-root")
+        try check(mkdir(root, 0o755), "restoring", "mkdir(\(root))")
+        defer { rmdir(root) }
+        try check(mount(rootfs, root, nil, UInt(MS_BIND | MS_REC), nil), "restoring", "mount(\(rootfs), \(root), MS_BIND|MS_REC)")
+        defer { umount2(root, Int32(MNT_DETACH)) }
+
+        var opts = try CriuPlan.common(o, spec: spec, record: ContainerRecord(id: dir.id, bundle: "", rootfs: root, created: "", annotations: nil))
+        opts.imagesDirFD = images.fd
+        opts.workDirFD = work.fd
+        opts.logFile = "restore.log"
+        opts.restoreSibling = true
+        opts.externalMounts = CriuPlan.restoreMounts(spec, bundle: bundle, cgroupPaths: cgroupPaths)
+        opts.cgroupRoots = CriuPlan.cgroupRoots(cgroupPaths)
+        // The restored tree's stdio: pipes saved in descriptors.json are ours now.
+        var extra: [Int32] = []
+        var opened: [Int32] = []
+        defer { opened.forEach { close($0) } }
+        for (i, link) in CriuPlan.loadDescriptors(imagesFD: images.fd).enumerated() where link.hasPrefix("pipe:") {
+            opts.inheritFDs.append((link, Int32(4 + extra.count)))
+            extra.append(Int32(i))
+        }
+        if let net = NamespacePlan(spec).join.first(where: { $0.type == .network }) {
+            let fd = open(net.path, O_RDONLY | O_CLOEXEC)
+            try check(fd, "restoring: joining the network namespace", "open(\(net.path))")
+            opened.append(fd)
+            opts.inheritFDs.append((CriuPlan.externalNetNS, Int32(4 + extra.count)))
+            extra.append(fd)
+        }
+        var service = CriuService(binary: o.criu, logPath: FS.join(work.path, "restore.log"))
+        service.cgroupPaths = cgroupPaths
+        var restored: Int32 = 0
+        let resp = try service.run(CriuRequest(type: .restore, options: opts), extraFDs: extra) { n in
+            if n.notifyScript == "post-restore", let pid = n.notifyPID { restored = pid }
+        }
+        if let pid = resp.restoredPID, pid > 0 { restored = pid }
+        guard restored > 0 else { throw RuntimeError.other("criu restored no process\n" + service.logExcerpt()) }
+        return restored
+    }
+}
+
+extension CriuPlan {
+    /// Restore's side of dumpMounts: each external mount mapped to this
+    /// bundle's source; the masks' /dev/null to the host's.
+    static func restoreMounts(_ spec: Spec, bundle: String, cgroupPaths: [String: String]) -> [(key: String, value: String)] {
+        var out: [(key: String, value: String)] = []
+        for (i, m) in (spec.mounts ?? []).enumerated() {
+            let r = MountRequest(m, index: i)
+            if r.kind == .bind, let source = ConfigMount.hostSource(m, bundle: bundle) { out.append((r.destination, source)) }
+            if r.kind == .cgroup { out += cgroupMounts(r, cgroupPaths) }
+        }
+        if !(spec.linux?.maskedPaths ?? []).isEmpty { out.append(("/dev/null", "/dev/null")) }
+        return out
+    }
+
+    /// Each controller's cgroup relative to its hierarchy's mount point.
+    static func cgroupRoots(_ paths: [String: String]) -> [(controller: String?, path: String)] {
+        let mounts = Dictionary(Cgroups.hierarchies().map { ($0.key, $0.mountPoint) }, uniquingKeysWith: { a, _ in a })
+        return paths.sorted { $0.key < $1.key }.compactMap { key, dir in
+            guard let mp = mounts[key], dir.hasPrefix(mp) else { return nil }
+            let rel = String(dir.dropFirst(mp.count))
+            // As /proc/PID/cgroup names them (runc passes those): "" for cgroup2.
+            return (key == "unified" ? "" : key, rel.isEmpty ? "/" : rel)
+        }
+    }
+
+    static func loadDescriptors(imagesFD: Int32) -> [String] {
+        let fd = openat(imagesFD, "descriptors.json", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        guard let bytes = try? FS.readAll(fd, path: "descriptors.json"), let doc = try? JSONParser.parse(bytes),
+              case .array(let items) = doc else { return [] }
+        return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+    }
+}
