@@ -89,7 +89,7 @@ final class DeviceRulesTests: XCTestCase {
         }
         // runc's defaults can run into one too: they are named
         XCTAssertThrowsError(try DeviceRules.target([rule(true), rule(false, "c", 10, nil, "rw")])) {
-            XCTAssertEqual("\($0)", #"config.json: linux.resources.devices: runc's default devices, "c 10:200 rwm": "c 10:200 rwm" is inside the denied wildcard "c 10:* rw" of an earlier rule, and the devices cgroup cannot punch a hole in a wildcard"#)
+            XCTAssertEqual("\($0)", #"config.json: linux.resources.devices: runc's default devices: "c 10:200 rwm" is inside the denied wildcard "c 10:* rw" of an earlier rule, and the devices cgroup cannot punch a hole in a wildcard"#)
         }
         // disjoint access is no hole
         XCTAssertNoThrow(try DeviceRules.target([rule(false), rule(true, "c", 10, nil, "r"), rule(false, "c", 10, 237, "w")]))

@@ -71,9 +71,9 @@ struct DeviceRule: Equatable {
     var allow: Bool
     var match: DeviceMatch?
     var access: DeviceAccess = .all
-    /// Where the rule came from, for errors: its JSON path, or a note for
-    /// the rules every container gets.
-    var source = ""
+    /// Where the rule came from, for errors: its JSON path (nil for the
+    /// rules every container gets).
+    var source: String?
 
     /// The line for devices.allow / devices.deny.
     var line: String { match.map { "\($0.text) \(access.text)" } ?? "a *:* rwm" }
@@ -100,8 +100,7 @@ enum DeviceRules {
 
     private static func rule(_ kind: DeviceMatch.Kind, _ major: UInt32?, _ minor: UInt32?,
                              _ access: DeviceAccess = .all) -> DeviceRule {
-        DeviceRule(allow: true, match: DeviceMatch(kind: kind, major: major, minor: minor), access: access,
-                   source: "runc's default devices")
+        DeviceRule(allow: true, match: DeviceMatch(kind: kind, major: major, minor: minor), access: access)
     }
 
     static func list(_ rules: [DeviceCgroupRule]?) -> [DeviceRule] {
@@ -132,9 +131,8 @@ enum DeviceRules {
         var state = DeviceState()
         for r in list(rules) {
             guard let problem = state.apply(r) else { continue }
-            // runc's default rules are not in the config: name the rule.
-            if r.source.hasPrefix("linux.") { throw RuntimeError.unsupported(path: r.source, reason: problem) }
-            throw RuntimeError.unsupported(path: "linux.resources.devices", reason: "\(r.source), \"\(r.line)\": \(problem)")
+            throw RuntimeError.unsupported(path: r.source ?? "linux.resources.devices",
+                                           reason: r.source == nil ? "runc's default devices: " + problem : problem)
         }
         return state
     }
