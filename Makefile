@@ -15,9 +15,10 @@ BATS ?= bats
 # Every Debian package that build (static: libc6-dev, libstdc++), tests,
 # benchmarks, demo and e2e need.
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
-	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap
+	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap \
+	debootstrap libcap2-bin
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean systemd-env
 
 all: build
 
@@ -65,7 +66,15 @@ conformance-runc:
 RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conformance/cgroup-layouts.bats \
 	conformance/check.bats conformance/inspect.bats,$(wildcard conformance/*.bats))
 
-test: deps build unit fuzz-short conformance conformance-runc
+# The Debian systemd rootfs conformance/systemd.bats boots as a container's
+# PID 1 (tools/systemd-rootfs.sh): built once (about 1.5 min), cached outside
+# the clone, rebuilt when its recipe changes.
+SYSTEMD_TEST_CACHE ?= /var/cache/apus-test
+
+systemd-env: deps
+	APUS_TEST_CACHE=$(SYSTEMD_TEST_CACHE) tools/systemd-rootfs.sh
+
+test: deps build unit fuzz-short systemd-env conformance conformance-runc
 
 install: build
 	install -D -m 0755 $(APUS) $(DESTDIR)$(PREFIX)/bin/apus
