@@ -16,6 +16,8 @@ public struct ContainerRecord: JSONCodable, Equatable {
     public var annotations: [String: String]?
     /// Controller (or "unified") → absolute cgroup directory.
     public var cgroupPaths: [String: String]
+    /// The transient scope holding those cgroups (`--systemd-cgroup`).
+    public var systemdUnit: String?
     /// Namespace /proc name → path of the namespace the container uses, for exec and inspect.
     public var namespacePaths: [String: String]
     /// Lets `delete` skip reading the saved config when there is no hook to run.
@@ -51,6 +53,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         owner = try r.optional("owner") ?? ""
         annotations = try r.optional("annotations")
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+        systemdUnit = try r.optional("systemdUnit")
         namespacePaths = try r.optional("namespacePaths") ?? [:]
         hasPoststopHooks = try r.optional("hasPoststopHooks") ?? false
         pidNamespace = try r.optional("pidNamespace")
@@ -87,6 +90,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         b.set("owner", owner)
         b.set("annotations", annotations)
         b.set("cgroupPaths", cgroupPaths)
+        b.set("systemdUnit", systemdUnit)
         b.set("namespacePaths", namespacePaths)
         b.set("hasPoststopHooks", hasPoststopHooks)
         b.set("pidNamespace", pidNamespace)
@@ -120,11 +124,14 @@ public struct CreateIntent: JSONCodable, Equatable {
     public var creatorStartTime: UInt64
     /// The cgroups it will create: every process it starts joins them.
     public var cgroupPaths: [String: String]
+    /// The systemd scope it will start (`--systemd-cgroup`).
+    public var systemdUnit: String?
 
-    public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String]) {
+    public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String], systemdUnit: String? = nil) {
         self.creatorPID = creatorPID
         self.creatorStartTime = creatorStartTime
         self.cgroupPaths = cgroupPaths
+        self.systemdUnit = systemdUnit
     }
 
     public init(json: JSONValue, path: JSONPath) throws {
@@ -132,6 +139,7 @@ public struct CreateIntent: JSONCodable, Equatable {
         creatorPID = try r.required("creatorPID")
         creatorStartTime = try r.required("creatorStartTime")
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+        systemdUnit = try r.optional("systemdUnit")
         if creatorPID <= 0 { throw SpecError("\(creatorPID) is not a process id", at: path.key("creatorPID")) }
         try ContainerRecord.checkPaths(cgroupPaths, path.key("cgroupPaths"))
     }
@@ -141,6 +149,7 @@ public struct CreateIntent: JSONCodable, Equatable {
         b.set("creatorPID", creatorPID)
         b.set("creatorStartTime", creatorStartTime)
         b.set("cgroupPaths", cgroupPaths)
+        b.set("systemdUnit", systemdUnit)
         return b.json
     }
 

@@ -37,9 +37,15 @@ public struct Runtime {
         }
         log.debug("create \(id): bundle \(bundle), rootfs \(rootfs)")
         try ContainerID.validate(id)
-        let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        var unit: SystemdCgroup.Unit?
+        if options.systemdCgroup {
+            try SystemdCgroup.checkRunning()
+            unit = try SystemdCgroup.unit(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        }
+        let cgroupPaths = try unit.map(SystemdCgroup.paths) ?? Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let me = getpid()
-        let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
+        let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0,
+                                  cgroupPaths: cgroupPaths, systemdUnit: unit?.name)
         let dir = try store.claim(id, intent: intent) { stale, staleIntent in
             log.warning("container \(id): removing what a create that died half-way left behind")
             try removeHalfCreated(stale, staleIntent)
@@ -54,7 +60,7 @@ public struct Runtime {
             let listening = listenFDs()
             var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
                                   namespaces: NamespacePlan(spec),
-                                  cgroupPaths: cgroupPaths,
+                                  cgroupPaths: cgroupPaths, systemdUnit: unit,
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listening)
             plan.listenFDs = listening
@@ -76,8 +82,11 @@ public struct Runtime {
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
             try checkCgroupsUsable(plan.cgroupPaths)
             cleanup.cgroupPaths = plan.cgroupPaths
-            try Cgroups.create(plan.cgroupPaths)
-            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
+            cleanup.systemdUnit = unit?.name
+            if unit == nil {
+                try Cgroups.create(plan.cgroupPaths)
+                try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
+            }
 
             let record = try spawn(plan, dir: dir, cleanup: &cleanup)
             if let pidFile = options.pidFile {
@@ -96,10 +105,14 @@ public struct Runtime {
     /// Forks the init through the shim and drives the sync protocol until
     /// the init reports READY; returns the saved record.
     private func spawn(_ plan: LaunchPlan, dir: ContainerDir, cleanup: inout Cleanup) throws -> ContainerRecord {
-        let spawner = Spawner(cloneFlags: plan.namespaces.cloneFlags, join: plan.namespaces.join,
+        var spawner = Spawner(cloneFlags: plan.namespaces.cloneFlags, join: plan.namespaces.join,
                               timeOffsets: NamespacePlan.timeOffsets(plan.spec),
                               uidMappings: plan.spec.linux?.uidMappings, gidMappings: plan.spec.linux?.gidMappings,
                               cgroupPaths: plan.cgroupPaths)
+        if let unit = plan.systemdUnit {
+            // The scope needs a pid: stage 1's, inherited by the init it forks.
+            spawner.joinCgroups = { try SystemdCgroup.start(unit, id: plan.id, pid: $0, spec: plan.spec, paths: plan.cgroupPaths) }
+        }
         let parentEnd = try spawner.spawn(&cleanup.children) { ContainerInit.run(plan, sync: $0) }
         defer { parentEnd.close() }
         let pid = cleanup.children.pid
@@ -109,6 +122,7 @@ public struct Runtime {
         record.pid = pid
         record.pidStartTime = ProcStat.read(pid: pid)?.startTime ?? 0
         record.cgroupPaths = plan.cgroupPaths
+        record.systemdUnit = plan.systemdUnit?.name
         record.hasPoststopHooks = !(plan.spec.hooks?.poststop ?? []).isEmpty
         if plan.namespaces.create.contains(.pid) { record.pidNamespace = Cgroups.pidNamespace(of: pid) }
         for t in NamespaceType.allCases where !plan.namespaces.shares(t) {
@@ -151,9 +165,11 @@ struct Cleanup {
     let dir: ContainerDir
     var children = Spawner.Children()
     var cgroupPaths: [String: String] = [:]
+    var systemdUnit: String?
 
     mutating func run() {
         children.kill()
+        if let systemdUnit { try? SystemdCgroup.stop(unit: systemdUnit) }
         if !cgroupPaths.isEmpty { try? Cgroups.destroy(cgroupPaths) }
         try? dir.remove()
     }

@@ -52,12 +52,14 @@ extension Runtime {
             // about the rest.
             for pid in Cgroups.pids(record.cgroupPaths) where Cgroups.pidNamespace(of: pid) == ns { Glibc.kill(pid, SIGKILL) }
             thawIfFrozen(record)
+            if let unit = record.systemdUnit { stopUnit(unit, id: record.id) }
             if let busy = try Cgroups.removeIfEmpty(record.cgroupPaths) {
                 log.warning("container \(record.id): cgroup \(busy) is still in use by other processes; left in place")
             }
         } else {
             for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
             thawIfFrozen(record)
+            if let unit = record.systemdUnit { stopUnit(unit, id: record.id) }
             try Cgroups.destroy(record.cgroupPaths)
         }
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
@@ -84,9 +86,19 @@ extension Runtime {
         if let paths = intent?.cgroupPaths, !paths.isEmpty {
             if Cgroups.isFrozen(paths: paths) { try? Freezer.set(paths, frozen: false) }
             for pid in Cgroups.pids(paths) { Glibc.kill(pid, SIGKILL) }
+            if let unit = intent?.systemdUnit { stopUnit(unit, id: dir.id) }
             try Cgroups.destroy(paths)
         }
         try dir.remove()
+    }
+
+    /// Stops the container's systemd scope (what is left in it is killed)
+    /// and waits for it to go; if systemd cannot be reached the cgroups are
+    /// still removed by hand, with a warning.
+    func stopUnit(_ unit: String, id: String) {
+        do { try SystemdCgroup.stop(unit: unit) } catch {
+            log.warning("container \(id): stopping systemd unit \(unit): \(error)")
+        }
     }
 
     /// Frozen tasks do not act on SIGKILL until thawed.
