@@ -34,6 +34,7 @@ bundle_config() {
 		| .process.args = ["/sbin/init"] | .process.env += ["container=oci"] | .process.noNewPrivileges = false
 		| del(.process.rlimits) | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
 		| .linux.namespaces += [{type: "cgroup"}] | .linux.cgroupsPath = $cg
+		| .linux.resources.devices = [{allow: true, access: "rwm"}]
 		| .mounts |= map(if .destination == "/sys/fs/cgroup" then .options = (.options - ["ro"] + ["rw"]) else . end)
 		| .mounts += [
 			{destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},

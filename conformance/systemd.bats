@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# --systemd-cgroup against a real systemd: the cached Debian rootfs booted
+# once per file as PID 1 of a container (systemd-env.sh), the runtime run
+# inside it with a private --root. Each test's bundle lives under the
+# environment's shared directory (bound at the same path inside).
+
+load helpers
+
+ENV_SH="$BATS_TEST_DIRNAME/systemd-env.sh"
+INNER_ROOT=/run/bats-sd-state
+
+setup_file() {
+	export SDENV="$BATS_FILE_TMPDIR/sdenv"
+	if ! "$BATS_TEST_DIRNAME/../tools/systemd-rootfs.sh" >"$BATS_FILE_TMPDIR/rootfs.log" 2>&1; then
+		echo "cannot build the systemd rootfs (make systemd-env): $(tail -3 "$BATS_FILE_TMPDIR/rootfs.log")" >"$BATS_FILE_TMPDIR/skip"
+		return 0
+	fi
+	local apus=$RUNTIME
+	[[ $(basename "$RUNTIME") == runc ]] && apus="$BATS_TEST_DIRNAME/../.build/release/apus"
+	[[ -x $apus ]] || apus=/bin/true
+	if ! APUS=$apus "$ENV_SH" up "$SDENV" >"$BATS_FILE_TMPDIR/up.log" 2>&1 </dev/null 3>&- 4>&-; then
+		echo "systemd did not boot: $(tail -5 "$BATS_FILE_TMPDIR/up.log")" >"$BATS_FILE_TMPDIR/skip"
+	fi
+}
+
+teardown_file() {
+	[[ -d ${SDENV:-} ]] && "$ENV_SH" down "$SDENV" </dev/null 3>&- 4>&-
+	return 0
+}
+
+setup() {
+	[[ -f $BATS_FILE_TMPDIR/skip ]] && skip "$(cat "$BATS_FILE_TMPDIR/skip")"
+	TMPDIR="$SDENV/share" setup_bundle
+	INNER=/usr/local/bin/apus
+	[[ $(basename "$RUNTIME") == runc ]] && INNER=/usr/local/sbin/runc
+	export INNER
+}
+
+teardown() {
+	if [[ -f $BATS_FILE_TMPDIR/skip ]]; then return 0; fi
+	local id left
+	for id in $(cat "$TESTDIR/ids" 2>/dev/null); do
+		in_env "$INNER" --root "$INNER_ROOT" delete --force "$id" >/dev/null 2>&1
+	done
+	left=$(in_env systemctl list-units --all --plain --no-legend '*bats-*' 2>/dev/null)
+	teardown_bundle
+	if [[ -n $left ]]; then
+		echo "systemd units left: $left" >&2
+		return 1
+	fi
+}
+
+# in_env CMD...: CMD inside the systemd container (stdio detached from bats).
+in_env() {
+	(
+		_close_fds
+		exec "$ENV_SH" exec "$SDENV" "$@"
+	) </dev/null
+}
+
+# inner ARGS...: the runtime inside, with --systemd-cgroup; a container's
+# stdio goes to files so nothing holds bats's pipes.
+inner() {
+	run in_env sh -c 'out=$1; shift; "$@" </dev/null >"$out" 2>&1; rc=$?; cat "$out"; exit $rc' sh \
+		"$OUT" "$INNER" --root "$INNER_ROOT" --systemd-cgroup "$@"
+}
+
+# show UNIT PROPERTY: `systemctl show -p PROPERTY --value UNIT` inside.
+show() { in_env systemctl show -p "$2" --value "$1"; }
+
+# scope_pid ID: the init's pid (as the systemd container sees it).
+inner_pid() { in_env "$INNER" --root "$INNER_ROOT" state "$1" | jq -r .pid; }
+
+inner_status() { in_env "$INNER" --root "$INNER_ROOT" state "$1" 2>/dev/null | jq -r .status; }
+
+wait_inner_status() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ $(inner_status "$1") == "$2" ]] && return 0
+		sleep 0.05
+	done
+	echo "status of $1: $(inner_status "$1"), wanted $2" >&2
+	return 1
+}
+
+run_inner() {
+	OUT="$TESTDIR/$1.log" inner run -d --bundle "$BUNDLE" "$1"
+}
+
+@test "systemd-cgroup: create/start/state/exec/kill/delete in a transient scope with the requested resources" {
+	local id scope pid
+	id=$(unique_id)
+	scope="apus-$id.scope"
+	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id
+		| .linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 20}
+		| .linux.resources.cpu = {shares: 512, quota: 50000, period: 100000}' --arg id "$id"
+	OUT="$TESTDIR/create.log" inner create --bundle "$BUNDLE" "$id"
+	assert_status 0
+	[[ $(inner_status "$id") == created ]]
+	[[ $(show "$scope" ActiveState) == active ]]
+	[[ $(show "$scope" Delegate) == yes ]]
+	[[ $(show "$scope" Slice) == system.slice ]]
+	[[ $(show "$scope" TasksMax) == 20 ]]
+	[[ $(show "$scope" CPUQuotaPerSecUSec) == 500ms ]]
+	[[ $(show "$scope" CPUShares) == 512 ]]
+	# runc 1.1 sets MemoryLimit= on a legacy/hybrid systemd, as apus does.
+	[[ $(show "$scope" MemoryLimit) == 67108864 ]]
+	# The cgroup files, where the controller exists.
+	[[ $(in_env cat "/sys/fs/cgroup/memory/system.slice/$scope/memory.limit_in_bytes") == 67108864 ]]
+	[[ $(in_env cat "/sys/fs/cgroup/pids/system.slice/$scope/pids.max") == 20 ]]
+	[[ $(in_env cat "/sys/fs/cgroup/cpu/system.slice/$scope/cpu.cfs_quota_us") == 50000 ]]
+	# The init is in the scope in every hierarchy.
+	pid=$(inner_pid "$id")
+	run in_env cat "/proc/$pid/cgroup"
+	[[ $output == *"name=systemd:/system.slice/$scope"* ]]
+	[[ $output == *"memory:/system.slice/$scope"* ]]
+	[[ $output == *"cpuset:/system.slice/$scope"* ]]
+	run in_env "$INNER" --root "$INNER_ROOT" start "$id"
+	assert_status 0
+	[[ $(inner_status "$id") == running ]]
+	# An exec'd process joins the scope too.
+	run in_env "$INNER" --root "$INNER_ROOT" exec "$id" cat /proc/self/cgroup
+	assert_status 0
+	[[ $output == *"name=systemd:/system.slice/$scope"* ]]
+	[[ $output == *"pids:/system.slice/$scope"* ]]
+	run in_env "$INNER" --root "$INNER_ROOT" kill "$id" KILL
+	assert_status 0
+	wait_inner_status "$id" stopped
+	run in_env "$INNER" --root "$INNER_ROOT" delete "$id"
+	assert_status 0
+	[[ $(show "$scope" LoadState) == not-found ]]
+	run in_env sh -c "ls -d /sys/fs/cgroup/*/system.slice/$scope 2>/dev/null"
+	[[ -z $output ]]
+}
+
+@test "systemd-cgroup: delete --force of a running container stops the unit at once" {
+	local id=$(unique_id)
+	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id' --arg id "$id"
+	run_inner "$id"
+	assert_status 0
+	[[ $(show "apus-$id.scope" ActiveState) == active ]]
+	SECONDS=0
+	run in_env "$INNER" --root "$INNER_ROOT" delete --force "$id"
+	assert_status 0
+	((SECONDS < 10))
+	[[ $(show "apus-$id.scope" LoadState) == not-found ]]
+	[[ -z $output ]]
+}
+
+@test "systemd-cgroup: nested slices are expanded and a missing slice is created" {
+	local id=$(unique_id) pid slice
+	slice="batssd$RANDOM.slice"
+	update_config '.linux.cgroupsPath = ($s | sub(".slice$"; "")) + "-sub.slice:pre:" + $id' --arg id "$id" --arg s "$slice"
+	[[ $(show "${slice%.slice}-sub.slice" ActiveState) == inactive ]]
+	run_inner "$id"
+	assert_status 0
+	[[ $(show "${slice%.slice}-sub.slice" ActiveState) == active ]]
+	pid=$(inner_pid "$id")
+	run in_env cat "/proc/$pid/cgroup"
+	[[ $output == *"name=systemd:/$slice/${slice%.slice}-sub.slice/pre-$id.scope"* ]]
+	run in_env "$INNER" --root "$INNER_ROOT" delete --force "$id"
+	assert_status 0
+	in_env systemctl stop "$slice" || true
+}
+
+@test "systemd-cgroup: without a cgroupsPath the scope is runc-<id>.scope in system.slice" {
+	local id=$(unique_id)
+	update_config 'del(.linux.cgroupsPath)'
+	run_inner "$id"
+	assert_status 0
+	[[ $(show "runc-$id.scope" ActiveState) == active ]]
+	[[ $(show "runc-$id.scope" Slice) == system.slice ]]
+}
+
+@test "systemd-cgroup: a cgroupsPath not of the form slice:prefix:name is refused, nothing created" {
+	local id=$(unique_id)
+	update_config '.linux.cgroupsPath = "/not/systemd"'
+	run_inner "$id"
+	[ "$status" -ne 0 ]
+	assert_output_contains 'slice:prefix:name'
+	run in_env "$INNER" --root "$INNER_ROOT" state "$id"
+	[ "$status" -ne 0 ]
+}
+
+@test "systemd-cgroup: device rules become DevicePolicy=strict and DeviceAllow" {
+	local id=$(unique_id)
+	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id
+		| .linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 10, minor: 229, access: "rw"}]' --arg id "$id"
+	run_inner "$id"
+	assert_status 0
+	[[ $(show "apus-$id.scope" DevicePolicy) == strict ]]
+	run show "apus-$id.scope" DeviceAllow
+	assert_output_contains "/dev/char/10:229 rw"
+	assert_output_contains "/dev/char/1:3 rwm"
+}
+
+@test "systemd-cgroup: without systemd a clear error and nothing created" {
+	# On this host (no systemd): the ordinary bundle and state root.
+	local id=$(unique_id)
+	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id' --arg id "$id"
+	[ -e /run/systemd/private ] && skip "this host runs systemd"
+	run _rt --systemd-cgroup create --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	if runtime_is_apus; then
+		assert_output_contains "--systemd-cgroup: systemd is not running (no /run/systemd/private)"
+	fi
+	assert_root_empty
+	assert_no_cgroups "$id"
+	[[ -z $(find /sys/fs/cgroup -maxdepth 3 -name "apus-$id.scope") ]]
+}
