@@ -6,6 +6,8 @@
 #
 #   tools/systemd-rootfs.sh [CACHE_DIR]     prints the rootfs path
 #
+# containerd and podman are in it for the e2e scenarios (conformance/e2e-systemd.bats);
+# podman needs a network stack and debootstrap cannot pick one for a virtual package.
 # CACHE_DIR defaults to $APUS_TEST_CACHE or /var/cache/apus-test. The mirror
 # is the one apt uses (no internet but Debian's apt mirror is assumed).
 set -euo pipefail
@@ -35,7 +37,7 @@ command -v debootstrap >/dev/null || { echo "systemd-rootfs: debootstrap is not 
 work=$(mktemp -d "$cache/.systemd-rootfs.XXXXXX")
 trap 'rm -rf --one-file-system "$work"' EXIT
 echo "systemd-rootfs: debootstrap $suite into $work (once; takes about a minute)" >&2
-debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libseccomp2 "$suite" "$work/rootfs" "$(mirror)" \
+debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libseccomp2,containerd,podman,conmon,crun,containernetworking-plugins "$suite" "$work/rootfs" "$(mirror)" \
 	>"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 r=$work/rootfs
 rm -f "$r"/var/cache/apt/archives/*.deb

@@ -68,6 +68,16 @@ public struct ContainerRecord: JSONCodable, Equatable {
         if r.pid <= 0 { throw SpecError("\(r.pid) is not a process id", at: path.key("pid")) }
         try checkPaths(r.cgroupPaths, path.key("cgroupPaths"))
         try checkPaths(r.namespacePaths, path.key("namespacePaths"))
+        try checkUnit(r.systemdUnit, path.key("systemdUnit"))
+    }
+
+    /// `delete` stops this unit: only ever a scope (never, say, a service a
+    /// tampered state file names).
+    static func checkUnit(_ unit: String?, _ path: JSONPath) throws {
+        guard let unit else { return }
+        if !unit.hasSuffix(".scope") || !SystemdCgroup.isValidUnitName(unit) {
+            throw SpecError("\"\(unit)\" is not a systemd scope name", at: path)
+        }
     }
 
     static func checkPaths(_ paths: [String: String], _ path: JSONPath) throws {
@@ -142,6 +152,7 @@ public struct CreateIntent: JSONCodable, Equatable {
         systemdUnit = try r.optional("systemdUnit")
         if creatorPID <= 0 { throw SpecError("\(creatorPID) is not a process id", at: path.key("creatorPID")) }
         try ContainerRecord.checkPaths(cgroupPaths, path.key("cgroupPaths"))
+        try ContainerRecord.checkUnit(systemdUnit, path.key("systemdUnit"))
     }
 
     public var json: JSONValue {
