@@ -17,12 +17,11 @@ rootfs=$cache/systemd-rootfs
 stamp=$(sha256sum "$0" | cut -c1-16)
 suite=${SYSTEMD_ROOTFS_SUITE:-bookworm}
 
+# The mirror apt uses for the suite itself (not -security or -updates).
 mirror() {
 	local m
-	m=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
-		grep -v -- '-security' | head -1 | awk '{print ($1 == "deb") ? $2 : $2}')
-	[[ $m == \[* ]] && m=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/* | grep -v security | head -1 | awk '{print $3}')
-	echo "${m:-http://deb.debian.org/debian}"
+	m=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null | awk -v s="$suite" '$2 == s { print $1; exit }')
+	echo "${m:-http://deb.debian.org/debian/}"
 }
 
 mkdir -p "$cache"
@@ -36,7 +35,7 @@ command -v debootstrap >/dev/null || { echo "systemd-rootfs: debootstrap is not 
 
 work=$(mktemp -d "$cache/.systemd-rootfs.XXXXXX")
 trap 'rm -rf --one-file-system "$work"' EXIT
-echo "systemd-rootfs: debootstrap $suite into $work (once; takes about a minute)" >&2
+echo "systemd-rootfs: debootstrap $suite into $work (once; takes a few minutes)" >&2
 debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libseccomp2,containerd,podman,conmon,crun,containernetworking-plugins "$suite" "$work/rootfs" "$(mirror)" \
 	>"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 r=$work/rootfs
