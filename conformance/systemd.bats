@@ -154,3 +154,18 @@ teardown() { systemd_teardown; }
 	assert_status 0
 	[[ $(show "apus-$id.scope" LoadState) == not-found ]]
 }
+
+@test "systemd-cgroup: a scope already in use by another container is refused and left alone" {
+	local id=$(unique_id) id2=$(unique_id)
+	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id' --arg id "$id"
+	run_inner "$id"
+	assert_status 0
+	run_inner "$id2"
+	# (runc 1.2 refuses a non-empty cgroup too.)
+	is_runc_before_1_2 && skip "runc 1.1 joins the other container's scope (deprecated, with a warning) and deleting it stops that scope"
+	[ "$status" -ne 0 ]
+	assert_output_contains "systemd unit apus-$id.scope already exists"
+	run in_env "$INNER" --root "$INNER_ROOT" delete --force "$id2"
+	[[ $(inner_status "$id") == running ]]
+	[[ $(show "apus-$id.scope" ActiveState) == active ]]
+}

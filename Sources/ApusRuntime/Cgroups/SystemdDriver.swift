@@ -81,6 +81,15 @@ public enum SystemdCgroup {
         }
     }
 
+    /// A scope of that name that systemd already runs belongs to someone
+    /// else (another container): refused before anything is made, so
+    /// neither this create's cleanup nor a later delete stops it.
+    static func checkUnused(_ unit: Unit) throws {
+        guard let state = try property(unit: unit.name, interface: "org.freedesktop.systemd1.Unit", "ActiveState")?.string,
+              state != "inactive" else { return }
+        throw RuntimeError.other("--systemd-cgroup: systemd unit \(unit.name) already exists (\(state))")
+    }
+
     /// The scope's directory in every hierarchy (as our cgroup namespace
     /// shows systemd's tree).
     public static func paths(_ unit: Unit) -> [String: String] {
@@ -121,7 +130,8 @@ public enum SystemdCgroup {
     /// Creates the scope holding `pid` and waits until systemd has started it;
     /// then makes and joins the directories systemd does not, and writes the
     /// resources to the files.
-    static func start(_ unit: Unit, id: String, pid: Int32, spec: Spec, paths: [String: String]) throws {
+    static func start(_ unit: Unit, id: String, pid: Int32, spec: Spec, paths: [String: String],
+                      created: () -> Void) throws {
         let resources = try resourceProperties(spec.linux?.resources, devices: spec.linux?.devices)
         var bus = try connect()
         defer { bus.close() }
@@ -131,7 +141,7 @@ public enum SystemdCgroup {
                                         .array(element: "(sv)", scopeProperties(unit, id: id, pid: pid, resources: resources)),
                                         .array(element: "(sa(sv))", []),
                                     ])
-        try runJob(&bus, call, unit: unit.name)
+        try runJob(&bus, call, unit: unit.name, queued: created)
         try Cgroups.create(paths)
         try Cgroups.join(pid: pid, paths)
         try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: paths)
@@ -201,7 +211,8 @@ public enum SystemdCgroup {
     }
 
     /// Sends a call that returns a job and waits for its JobRemoved signal.
-    static func runJob(_ bus: inout DBusConnection, _ call: DBusMessage, unit: String) throws {
+    /// `queued` runs once systemd has accepted the call (the unit exists).
+    static func runJob(_ bus: inout DBusConnection, _ call: DBusMessage, unit: String, queued: () -> Void = {}) throws {
         let deadline = Deadline(milliseconds: timeoutMS)
         let reply: DBusMessage
         do {
@@ -211,6 +222,7 @@ public enum SystemdCgroup {
             throw RuntimeError.other("systemd: \(call.member ?? "") \(unit): \(e)")
         }
         guard case .objectPath(let job)? = reply.body.first else { throw malformed(call.member ?? "", reply) }
+        queued()
         let removed = try bus.waitSignal(deadline: deadline) { isJobRemoved($0, job: job) }
         guard let removed else {
             throw RuntimeError.other("systemd: \(call.member ?? "") \(unit): timed out waiting for job \(job)")

@@ -41,6 +41,7 @@ public struct Runtime {
         if options.systemdCgroup {
             try SystemdCgroup.checkRunning()
             unit = try SystemdCgroup.unit(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+            try SystemdCgroup.checkUnused(unit!)
         }
         let cgroupPaths = try unit.map(SystemdCgroup.paths) ?? Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let me = getpid()
@@ -82,7 +83,6 @@ public struct Runtime {
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
             try checkCgroupsUsable(plan.cgroupPaths)
             cleanup.cgroupPaths = plan.cgroupPaths
-            cleanup.systemdUnit = unit?.name
             if unit == nil {
                 try Cgroups.create(plan.cgroupPaths)
                 try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
@@ -111,7 +111,11 @@ public struct Runtime {
                               cgroupPaths: plan.cgroupPaths)
         if let unit = plan.systemdUnit {
             // The scope needs a pid: stage 1's, inherited by the init it forks.
-            spawner.joinCgroups = { try SystemdCgroup.start(unit, id: plan.id, pid: $0, spec: plan.spec, paths: plan.cgroupPaths) }
+            // Cleanup stops the unit only once systemd has made it ours.
+            let started = cleanup.startedUnit
+            spawner.joinCgroups = {
+                try SystemdCgroup.start(unit, id: plan.id, pid: $0, spec: plan.spec, paths: plan.cgroupPaths) { started.name = unit.name }
+            }
         }
         let parentEnd = try spawner.spawn(&cleanup.children) { ContainerInit.run(plan, sync: $0) }
         defer { parentEnd.close() }
@@ -165,11 +169,14 @@ struct Cleanup {
     let dir: ContainerDir
     var children = Spawner.Children()
     var cgroupPaths: [String: String] = [:]
-    var systemdUnit: String?
+    /// Set by the systemd driver once StartTransientUnit has made the scope.
+    let startedUnit = StartedUnit()
+
+    final class StartedUnit { var name: String? }
 
     mutating func run() {
         children.kill()
-        if let systemdUnit { try? SystemdCgroup.stop(unit: systemdUnit) }
+        if let name = startedUnit.name { try? SystemdCgroup.stop(unit: name) }
         if !cgroupPaths.isEmpty { try? Cgroups.destroy(cgroupPaths) }
         try? dir.remove()
     }
