@@ -42,10 +42,13 @@ r=$work/rootfs
 rm -f "$r"/var/cache/apt/archives/*.deb
 rm -rf "$r"/var/lib/apt/lists/*
 ln -sf /lib/systemd/system/multi-user.target "$r/etc/systemd/system/default.target"
-# What cannot work or only adds noise in a container.
+# What cannot work or only adds noise in a container (the tests start their
+# own containerd; podman's boot-time units fail there).
 for u in getty.target console-getty.service systemd-logind.service e2scrub_reap.service systemd-pstore.service \
 	apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \
-	systemd-journald-audit.socket systemd-networkd-wait-online.service; do
+	systemd-journald-audit.socket systemd-networkd-wait-online.service \
+	containerd.service podman.service podman.socket podman-restart.service podman-auto-update.service \
+	podman-auto-update.timer podman-clean-transient.service; do
 	ln -sf /dev/null "$r/etc/systemd/system/$u"
 done
 # systemd would apply the host's name over config.json's.
