@@ -62,6 +62,7 @@ extension Runtime {
             if let unit = record.systemdUnit { stopUnit(unit, id: record.id) }
             try Cgroups.destroy(record.cgroupPaths)
         }
+        if let bind = record.callerRootfsMount { try CallerNamespaceMounts.detach(rootfs: record.rootfs, bind: bind) }
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
                 log.warning($0)
@@ -83,12 +84,9 @@ extension Runtime {
     /// Removes what a dead create made: every process in its cgroups (the
     /// init and anything it started joined them), the cgroups, the directory.
     func removeHalfCreated(_ dir: ContainerDir, _ intent: CreateIntent?) throws {
-        if let paths = intent?.cgroupPaths, !paths.isEmpty {
-            if Cgroups.isFrozen(paths: paths) { try? Freezer.set(paths, frozen: false) }
-            for pid in Cgroups.pids(paths) { Glibc.kill(pid, SIGKILL) }
-            if let unit = intent?.systemdUnit { stopUnit(unit, id: dir.id) }
-            try Cgroups.destroy(paths)
-        }
+        try intent?.removeCgroups()
+        if let unit = intent?.systemdUnit { stopUnit(unit, id: dir.id) }
+        try intent?.detachCallerMounts()
         try dir.remove()
     }
 
@@ -114,7 +112,7 @@ extension Runtime {
         thawIfFrozen(record)
         // The init is usually not our child: watch /proc until it is gone (or a zombie).
         for _ in 0..<1000 {
-            guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else { return }
+            guard record.initAlive else { return }
             usleep(5000)
         }
         throw RuntimeError.other("container init \(record.pid) did not die after SIGKILL")
