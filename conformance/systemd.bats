@@ -169,3 +169,25 @@ teardown() { systemd_teardown; }
 	[[ $(inner_status "$id") == running ]]
 	[[ $(show "apus-$id.scope" ActiveState) == active ]]
 }
+
+@test "systemd-cgroup: delete --force of a create killed after its scope started leaves no unit or cgroup" {
+	local id=$(unique_id)
+	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id
+		| .hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "echo $$ >" + $pidfile + "; exec sleep 600"]}]' \
+		--arg id "$id" --arg pidfile "$TESTDIR/hook.pid"
+	run in_env sh -c '
+		"$1" --root "$2" --systemd-cgroup create --bundle "$3" "$4" </dev/null >/dev/null 2>&1 &
+		p=$! i=0
+		while [ ! -s "$5" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+		{ kill -9 $p; wait $p; kill -9 "$(cat "$5")"; } 2>/dev/null
+		systemctl show -p ActiveState --value "apus-$4.scope"' sh "$INNER" "$INNER_ROOT" "$BUNDLE" "$id" "$TESTDIR/hook.pid"
+	# apus's init exits when its create dies (the sync socket closes), so
+	# systemd may already be stopping the scope; runc's waits.
+	[[ $output == active || $output == deactivating || $output == inactive ]]
+	is_runc_before_1_2 && skip "runc 1.1 has no record of a create killed before its state.json: delete --force leaves the scope's cgroup directories behind"
+	run in_env "$INNER" --root "$INNER_ROOT" delete --force "$id"
+	assert_status 0
+	[[ $(show "apus-$id.scope" LoadState) == not-found ]]
+	run in_env sh -c "ls -d /sys/fs/cgroup/*/system.slice/apus-$id.scope 2>/dev/null"
+	[[ -z $output ]]
+}
