@@ -13,6 +13,9 @@
 # Inside, /usr/local/bin/apus is $APUS (default: this clone's release build),
 # /usr/local/sbin/runc the host's runc, and DIR/share is bound at the same
 # path, for bundles. The outer runtime is $SDENV_RUNTIME (default runc).
+# SDENV_CGROUP=unified mounts cgroup2 at /sys/fs/cgroup (systemd then runs
+# unified, but this host's cgroup2 has no controllers but hugetlb); the
+# default is the host's hybrid view, read-write.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,13 +32,15 @@ bundle_config() {
 	caps=$(capsh --print | sed -n 's/^Bounding set =//p' | tr ',' '\n' | grep . | tr 'a-z' 'A-Z' | jq -R . | jq -s .)
 	(cd "$dir/bundle" && "$OUTER" spec)
 	jq --argjson caps "$caps" --arg rootfs "$dir/merged" --arg share "$dir/share" --arg apus "$(readlink -f "$APUS")" \
-		--arg runc /usr/sbin/runc --arg busybox /bin/busybox --arg cg "/$name" '
+		--arg runc /usr/sbin/runc --arg busybox /bin/busybox --arg cg "/$name" --arg view "${SDENV_CGROUP:-hybrid}" '
 		.root = {path: $rootfs, readonly: false} | .hostname = "sdtest" | .process.terminal = false
 		| .process.args = ["/sbin/init"] | .process.env += ["container=oci"] | .process.noNewPrivileges = false
 		| del(.process.rlimits) | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
 		| .linux.namespaces += [{type: "cgroup"}] | .linux.cgroupsPath = $cg
 		| .linux.resources.devices = [{allow: true, access: "rwm"}]
-		| .mounts |= map(if .destination == "/sys/fs/cgroup" then .options = (.options - ["ro"] + ["rw"]) else . end)
+		| .mounts |= map(if .destination != "/sys/fs/cgroup" then .
+			elif $view == "unified" then .type = "cgroup2" | .source = "cgroup2" | .options = ["nosuid", "noexec", "nodev", "relatime", "rw"]
+			else .options = (.options - ["ro"] + ["rw"]) end)
 		| .mounts += [
 			{destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},
 			{destination: "/run/lock", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", "mode=1777"]},

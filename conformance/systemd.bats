@@ -7,7 +7,10 @@
 load helpers
 load systemd-helpers
 
-teardown() { systemd_teardown; }
+teardown() {
+	[[ -n ${UNIFIED_ENV:-} ]] && "$ENV_SH" down "$UNIFIED_ENV" </dev/null 3>&- 4>&-
+	systemd_teardown
+}
 
 @test "systemd-cgroup: create/start/state/exec/kill/delete in a transient scope with the requested resources" {
 	local id scope pid
@@ -190,4 +193,32 @@ teardown() { systemd_teardown; }
 	[[ $(show "apus-$id.scope" LoadState) == not-found ]]
 	run in_env sh -c "ls -d /sys/fs/cgroup/*/system.slice/apus-$id.scope 2>/dev/null"
 	[[ -z $output ]]
+}
+
+@test "systemd-cgroup: on a unified systemd (cgroup2 view) the scope holds the init and the device rules go to systemd (DevicePolicy=strict)" {
+	local u b id=$(unique_id)
+	UNIFIED_ENV="$BATS_TEST_TMPDIR/unified"
+	local apus=$RUNTIME
+	runtime_is_runc && apus="$BATS_TEST_DIRNAME/../.build/release/apus"
+	SDENV_CGROUP=unified APUS=$apus "$ENV_SH" up "$UNIFIED_ENV" </dev/null >/dev/null 2>&1 3>&- 4>&-
+	u() { (_close_fds; exec "$ENV_SH" exec "$UNIFIED_ENV" "$@") </dev/null; }
+	[[ $(u stat -fc %T /sys/fs/cgroup) == cgroup2fs ]]
+	b="$UNIFIED_ENV/share/bundle"
+	cp -a "$BUNDLE" "$b"
+	jq '.linux.cgroupsPath = "system.slice:apus:" + $id' --arg id "$id" "$BUNDLE/config.json" >"$b/config.json"
+	run u sh -c '"$@" </dev/null >/dev/null 2>/tmp/err || { cat /tmp/err; exit 1; }' sh \
+		"$INNER" --root "$INNER_ROOT" --systemd-cgroup run -d --bundle "$b" "$id"
+	assert_status 0
+	[[ $(u systemctl show -p ActiveState --value "apus-$id.scope") == active ]]
+	[[ $(u systemctl show -p DevicePolicy --value "apus-$id.scope") == strict ]]
+	[[ $(u systemctl show -p IOAccounting --value "apus-$id.scope") == yes ]]
+	run u "$INNER" --root "$INNER_ROOT" exec "$id" cat /proc/self/cgroup
+	assert_status 0
+	assert_output_contains "0::/system.slice/apus-$id.scope"
+	run u "$INNER" --root "$INNER_ROOT" delete --force "$id"
+	assert_status 0
+	[[ $(u systemctl show -p LoadState --value "apus-$id.scope") == not-found ]]
+	[[ -z $(u sh -c "ls -d /sys/fs/cgroup/system.slice/apus-$id.scope 2>/dev/null") ]]
+	"$ENV_SH" down "$UNIFIED_ENV" </dev/null 3>&- 4>&-
+	UNIFIED_ENV=
 }

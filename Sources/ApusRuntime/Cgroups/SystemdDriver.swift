@@ -144,7 +144,16 @@ public enum SystemdCgroup {
         try runJob(&bus, call, unit: unit.name, queued: created)
         try Cgroups.create(paths)
         try Cgroups.join(pid: pid, paths)
-        try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: paths)
+        try CgroupResources.apply(forFiles(spec.linux?.resources), devices: spec.linux?.devices, paths: paths)
+    }
+
+    /// What is also written to the cgroup files: everything, except device
+    /// rules on a unified systemd, which enforces them itself (BPF) from
+    /// DevicePolicy/DeviceAllow; on v1 both write the devices files.
+    static func forFiles(_ r: Resources?) -> Resources? {
+        guard mode == .unified, var r else { return r }
+        r.devices = nil
+        return r
     }
 
     /// `apus update` with the systemd driver: the unit's properties
@@ -159,7 +168,7 @@ public enum SystemdCgroup {
                                                   .string(unit), .bool(true), .array(element: "(sv)", properties),
                                               ]), deadline: Deadline(milliseconds: timeoutMS))
         }
-        try CgroupResources.apply(resources, devices: devices, paths: paths)
+        try CgroupResources.apply(forFiles(resources), devices: devices, paths: paths)
     }
 
     /// Stops the scope (killing what is left in it) and waits until it is
