@@ -15,14 +15,15 @@ BATS ?= bats
 # Every Debian package that build (static: libc6-dev, libstdc++), tests,
 # benchmarks, demo and e2e need.
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
-	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file docker.io
+	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file docker.io \
+	debootstrap libcap2-bin
 # conformance/cgroups-devices.bats counts the device programs on a cgroup
 DEB_PACKAGES += bpftool
 
 # Outside the clone: the CRIU build (4-9 minutes) is reused by every checkout.
 APUS_CRIU_CACHE ?= /var/cache/apus-criu
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean systemd-env
 
 all: build
 
@@ -92,7 +93,15 @@ e2e-runc:
 RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conformance/cgroup-layouts.bats \
 	conformance/check.bats conformance/inspect.bats,$(wildcard conformance/*.bats))
 
-test: deps build unit fuzz-short conformance conformance-runc
+# The Debian systemd rootfs conformance/systemd.bats boots as a container's
+# PID 1 (tools/systemd-rootfs.sh): built once (about 3.5 min), cached outside
+# the clone, rebuilt when its recipe changes.
+SYSTEMD_TEST_CACHE ?= /var/cache/apus-test
+
+systemd-env: deps
+	APUS_TEST_CACHE=$(SYSTEMD_TEST_CACHE) tools/systemd-rootfs.sh
+
+test: deps build unit fuzz-short systemd-env conformance conformance-runc
 
 # Stripped: 18.5 MB -> 10.0 MB; the symbols only serve a debugger (measured:
 # startup unchanged). `make install STRIP=` keeps them.

@@ -19,7 +19,7 @@ struct GlobalOptions {
         .value("log-format", help: "set the log format ('text' (default), or 'json')"),
         .value("root", help: "root directory for storage of container state (default: \"/run/apus\", or $XDG_RUNTIME_DIR/apus when not root)"),
         .value("criu", help: "path to the criu binary used for checkpoint and restore (default: \"criu\")"),
-        .bool("systemd-cgroup", help: "enable systemd cgroup support (not supported by apus)"),
+        .bool("systemd-cgroup", help: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""),
         .value("rootless", help: "ignore cgroup permission errors ('true', 'false', or 'auto')"),
         .bool("help", "h", help: "show help"),
         .bool("version", "v", help: "print the version"),

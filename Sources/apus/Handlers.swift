@@ -8,10 +8,8 @@ import Glibc
 /// call and print the result the way runc does.
 enum Handlers {
     static func createOptions(_ inv: Invocation) throws -> CreateOptions {
-        if inv.global.systemdCgroup {
-            throw RuntimeError.usage("--systemd-cgroup is not supported: apus manages cgroups through cgroupfs")
-        }
         var o = CreateOptions()
+        o.systemdCgroup = inv.global.systemdCgroup
         o.bundle = inv.flags.string("bundle") ?? "."
         o.consoleSocket = inv.flags.string("console-socket")
         o.pidFile = inv.flags.string("pid-file")

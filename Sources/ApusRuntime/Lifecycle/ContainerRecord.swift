@@ -16,6 +16,8 @@ public struct ContainerRecord: JSONCodable, Equatable {
     public var annotations: [String: String]?
     /// Controller (or "unified") → absolute cgroup directory.
     public var cgroupPaths: [String: String]
+    /// The transient scope holding those cgroups (`--systemd-cgroup`).
+    public var systemdUnit: String?
     /// Namespace /proc name → path of the namespace the container uses, for exec and inspect.
     public var namespacePaths: [String: String]
     /// Lets `delete` skip reading the saved config when there is no hook to run.
@@ -54,6 +56,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         owner = try r.optional("owner") ?? ""
         annotations = try r.optional("annotations")
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+        systemdUnit = try r.optional("systemdUnit")
         namespacePaths = try r.optional("namespacePaths") ?? [:]
         hasPoststopHooks = try r.optional("hasPoststopHooks") ?? false
         pidNamespace = try r.optional("pidNamespace")
@@ -69,6 +72,16 @@ public struct ContainerRecord: JSONCodable, Equatable {
         if r.pid <= 0 { throw SpecError("\(r.pid) is not a process id", at: path.key("pid")) }
         try checkPaths(r.cgroupPaths, path.key("cgroupPaths"))
         try checkPaths(r.namespacePaths, path.key("namespacePaths"))
+        try checkUnit(r.systemdUnit, path.key("systemdUnit"))
+    }
+
+    /// `delete` stops this unit: only ever a scope (never, say, a service a
+    /// tampered state file names).
+    static func checkUnit(_ unit: String?, _ path: JSONPath) throws {
+        guard let unit else { return }
+        if !unit.hasSuffix(".scope") || !SystemdCgroup.isValidUnitName(unit) {
+            throw SpecError("\"\(unit)\" is not a systemd scope name", at: path)
+        }
     }
 
     static func checkPaths(_ paths: [String: String], _ path: JSONPath) throws {
@@ -91,6 +104,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         b.set("owner", owner)
         b.set("annotations", annotations)
         b.set("cgroupPaths", cgroupPaths)
+        b.set("systemdUnit", systemdUnit)
         b.set("namespacePaths", namespacePaths)
         b.set("hasPoststopHooks", hasPoststopHooks)
         b.set("pidNamespace", pidNamespace)
@@ -125,6 +139,8 @@ public struct CreateIntent: JSONCodable, Equatable {
     public var creatorStartTime: UInt64
     /// The cgroups it will create: every process it starts joins them.
     public var cgroupPaths: [String: String]
+    /// The systemd scope it will start (`--systemd-cgroup`).
+    public var systemdUnit: String?
     /// Set when the container's mounts go to the caller's mount namespace:
     /// the rootfs, and the ID of the mount that was at it before the create
     /// (anything stacked on it since is the create's bind).
@@ -137,10 +153,11 @@ public struct CreateIntent: JSONCodable, Equatable {
     public var initPID: Int32?
     public var initStartTime: UInt64?
 
-    public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String]) {
+    public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String], systemdUnit: String? = nil) {
         self.creatorPID = creatorPID
         self.creatorStartTime = creatorStartTime
         self.cgroupPaths = cgroupPaths
+        self.systemdUnit = systemdUnit
     }
 
     public init(json: JSONValue, path: JSONPath) throws {
@@ -148,6 +165,7 @@ public struct CreateIntent: JSONCodable, Equatable {
         creatorPID = try r.required("creatorPID")
         creatorStartTime = try r.required("creatorStartTime")
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+        systemdUnit = try r.optional("systemdUnit")
         callerRootfs = try r.optional("callerRootfs")
         callerRootfsMountBefore = try r.optional("callerRootfsMountBefore")
         sharedCgroups = try r.optional("sharedCgroups") ?? false
@@ -159,6 +177,7 @@ public struct CreateIntent: JSONCodable, Equatable {
         }
         if creatorPID <= 0 { throw SpecError("\(creatorPID) is not a process id", at: path.key("creatorPID")) }
         try ContainerRecord.checkPaths(cgroupPaths, path.key("cgroupPaths"))
+        try ContainerRecord.checkUnit(systemdUnit, path.key("systemdUnit"))
     }
 
     public var json: JSONValue {
@@ -166,6 +185,7 @@ public struct CreateIntent: JSONCodable, Equatable {
         b.set("creatorPID", creatorPID)
         b.set("creatorStartTime", creatorStartTime)
         b.set("cgroupPaths", cgroupPaths)
+        b.set("systemdUnit", systemdUnit)
         b.set("callerRootfs", callerRootfs)
         b.set("callerRootfsMountBefore", callerRootfsMountBefore)
         if sharedCgroups { b.set("sharedCgroups", true) }

@@ -39,10 +39,17 @@ public struct Runtime {
         }
         log.debug("create \(id): bundle \(bundle), rootfs \(rootfs)")
         try ContainerID.validate(id)
-        var cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        var unit: SystemdCgroup.Unit?
+        if options.systemdCgroup {
+            try SystemdCgroup.checkRunning()
+            unit = try SystemdCgroup.unit(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+            try SystemdCgroup.checkUnused(unit!)
+        }
+        var cgroupPaths = try unit.map(SystemdCgroup.paths) ?? Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         if toleratesCgroupErrors { cgroupPaths = try RootlessCgroups.usable(cgroupPaths, spec: spec) }
         let me = getpid()
-        var intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
+        var intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0,
+                                  cgroupPaths: cgroupPaths, systemdUnit: unit?.name)
         intent.sharedCgroups = !Cgroups.pids(cgroupPaths).isEmpty
         if LaunchPlan.mountsInCallerNamespace(spec) {
             intent.callerRootfs = rootfs
@@ -62,7 +69,7 @@ public struct Runtime {
             let listening = listenFDs()
             var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
                                   namespaces: NamespacePlan(spec),
-                                  cgroupPaths: cgroupPaths,
+                                  cgroupPaths: cgroupPaths, systemdUnit: unit,
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listening)
             plan.listenFDs = listening
@@ -88,8 +95,10 @@ public struct Runtime {
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
             try checkCgroupsUsable(plan.cgroupPaths)
             cleanup.removesCgroups = true
-            try Cgroups.create(plan.cgroupPaths)
-            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths, log: log)
+            if unit == nil {
+                try Cgroups.create(plan.cgroupPaths)
+                try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths, log: log)
+            }
 
             let record = try spawn(plan, dir: dir, cleanup: &cleanup)
             if let pidFile = options.pidFile {
@@ -108,10 +117,18 @@ public struct Runtime {
     /// Forks the init through the shim and drives the sync protocol until
     /// the init reports READY; returns the saved record.
     private func spawn(_ plan: LaunchPlan, dir: ContainerDir, cleanup: inout Cleanup) throws -> ContainerRecord {
-        let spawner = Spawner(cloneFlags: plan.namespaces.cloneFlags, join: plan.namespaces.join,
+        var spawner = Spawner(cloneFlags: plan.namespaces.cloneFlags, join: plan.namespaces.join,
                               timeOffsets: NamespacePlan.timeOffsets(plan.spec),
                               uidMappings: plan.spec.linux?.uidMappings, gidMappings: plan.spec.linux?.gidMappings,
                               cgroupPaths: plan.cgroupPaths)
+        if let unit = plan.systemdUnit {
+            // The scope needs a pid: stage 1's, inherited by the init it forks.
+            // Cleanup stops the unit only once systemd has made it ours.
+            let started = cleanup.startedUnit
+            spawner.joinCgroups = {
+                try SystemdCgroup.start(unit, id: plan.id, pid: $0, spec: plan.spec, paths: plan.cgroupPaths) { started.name = unit.name }
+            }
+        }
         let parentEnd = try spawner.spawn(&cleanup.children) { ContainerInit.run(plan, sync: $0) }
         defer { parentEnd.close() }
         let pid = cleanup.children.pid
@@ -127,6 +144,7 @@ public struct Runtime {
         record.pid = pid
         record.pidStartTime = ProcStat.read(pid: pid)?.startTime ?? 0
         record.cgroupPaths = plan.cgroupPaths
+        record.systemdUnit = plan.systemdUnit?.name
         record.hasPoststopHooks = !(plan.spec.hooks?.poststop ?? []).isEmpty
         if plan.namespaces.create.contains(.pid) { record.pidNamespace = Cgroups.pidNamespace(of: pid) }
         for t in NamespaceType.allCases where !plan.namespaces.shares(t) {
@@ -173,9 +191,14 @@ struct Cleanup {
     var children = Spawner.Children()
     /// Set once the cgroups are being made (they may have existed before).
     var removesCgroups = false
+    /// Set by the systemd driver once StartTransientUnit has made the scope.
+    let startedUnit = StartedUnit()
+
+    final class StartedUnit { var name: String? }
 
     mutating func run() {
         children.kill()
+        if let name = startedUnit.name { try? SystemdCgroup.stop(unit: name) }
         if removesCgroups { try? intent.removeCgroups() }
         try? intent.detachCallerMounts()
         try? dir.remove()

@@ -52,12 +52,14 @@ extension Runtime {
             // about the rest.
             for pid in Cgroups.pids(record.cgroupPaths) where Cgroups.pidNamespace(of: pid) == ns { Glibc.kill(pid, SIGKILL) }
             thawIfFrozen(record)
+            if let unit = record.systemdUnit { stopUnit(unit, id: record.id) }
             if let busy = try Cgroups.removeIfEmpty(record.cgroupPaths) {
                 log.warning("container \(record.id): cgroup \(busy) is still in use by other processes; left in place")
             }
         } else {
             for pid in Cgroups.pids(record.cgroupPaths) { Glibc.kill(pid, SIGKILL) }
             thawIfFrozen(record)
+            if let unit = record.systemdUnit { stopUnit(unit, id: record.id) }
             try Cgroups.destroy(record.cgroupPaths)
         }
         if let bind = record.callerRootfsMount { try CallerNamespaceMounts.detach(rootfs: record.rootfs, bind: bind) }
@@ -83,8 +85,18 @@ extension Runtime {
     /// init and anything it started joined them), the cgroups, the directory.
     func removeHalfCreated(_ dir: ContainerDir, _ intent: CreateIntent?) throws {
         try intent?.removeCgroups()
+        if let unit = intent?.systemdUnit { stopUnit(unit, id: dir.id) }
         try intent?.detachCallerMounts()
         try dir.remove()
+    }
+
+    /// Stops the container's systemd scope (what is left in it is killed)
+    /// and waits for it to go; if systemd cannot be reached the cgroups are
+    /// still removed by hand, with a warning.
+    func stopUnit(_ unit: String, id: String) {
+        do { try SystemdCgroup.stop(unit: unit) } catch {
+            log.warning("container \(id): stopping systemd unit \(unit): \(error)")
+        }
     }
 
     /// Frozen tasks do not act on SIGKILL until thawed.

@@ -13,7 +13,7 @@ public enum FeaturesReport {
         var linux = LinuxFeatures()
         linux.namespaces = NamespaceType.allCases.map { $0.rawValue }
         linux.capabilities = Capability.allCases.map { $0.rawValue }
-        linux.cgroup = CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true)
+        linux.cgroup = CgroupFeatures(v1: true, v2: true, systemd: true, systemdUser: false, rdma: true)
         linux.seccomp = seccompFeatures
         linux.apparmor = EnabledFeature(enabled: false)
         linux.selinux = EnabledFeature(enabled: false)

@@ -11,6 +11,8 @@ struct LaunchPlan {
     var rootfs: String
     var namespaces: NamespacePlan
     var cgroupPaths: [String: String]
+    /// With --systemd-cgroup: the scope that holds those cgroups.
+    var systemdUnit: SystemdCgroup.Unit?
     var noPivot: Bool
     var noNewKeyring: Bool
     /// --preserve-fds plus LISTEN_FDS: fds 3..<3+preserveFDs pass through.
@@ -45,6 +47,8 @@ public struct CreateOptions {
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFDs: Int32 = 0
+    /// `--systemd-cgroup`: the cgroup is a transient systemd scope (SystemdDriver.swift).
+    public var systemdCgroup = false
 
     public init() {}
 }

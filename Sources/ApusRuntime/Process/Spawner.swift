@@ -15,6 +15,9 @@ struct Spawner {
     var uidMappings: [IDMapping]?
     var gidMappings: [IDMapping]?
     var cgroupPaths: [String: String] = [:]
+    /// Puts stage 1 (and so the init it forks) in its cgroups instead of
+    /// joining `cgroupPaths` (the systemd driver starts a scope with it).
+    var joinCgroups: ((pid_t) throws -> Void)?
     /// A pidfd of a process whose namespaces (`joinFlags`) are joined at once
     /// (exec); the caller keeps ownership.
     var joinPidFD: Int32 = -1
@@ -102,7 +105,7 @@ struct Spawner {
             if cloneFlags & NamespaceType.user.cloneFlag != 0 {
                 try IDMaps.write(pid: ready.value, uid: uidMappings, gid: gidMappings)
             }
-            try Cgroups.join(pid: stage1, cgroupPaths)
+            if let joinCgroups { try joinCgroups(stage1) } else { try Cgroups.join(pid: stage1, cgroupPaths) }
             try parentEnd.send(APUS_SYNC_USERNS_DONE)
             children.pid = try parentEnd.receive(expecting: APUS_SYNC_INIT_PID, step: "creating namespaces").value
             children.reapStage1()
