@@ -58,6 +58,29 @@ teardown() {
 	[[ -z $output ]]
 }
 
+@test "systemd-cgroup: update sets the scope's properties and the cgroup files" {
+	local id scope
+	id=$(unique_id)
+	scope="apus-$id.scope"
+	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id
+		| .linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 20}' --arg id "$id"
+	run_inner "$id"
+	assert_status 0
+	run in_env "$INNER" --root "$INNER_ROOT" update --memory 128m --pids-limit 30 --cpu-quota 20000 --cpu-period 100000 "$id"
+	assert_status 0
+	[[ $(show "$scope" TasksMax) == 30 ]]
+	[[ $(show "$scope" MemoryLimit) == 134217728 ]]
+	[[ $(show "$scope" CPUQuotaPerSecUSec) == 200ms ]]
+	[[ $(in_env cat "/sys/fs/cgroup/memory/system.slice/$scope/memory.limit_in_bytes") == 134217728 ]]
+	[[ $(in_env cat "/sys/fs/cgroup/pids/system.slice/$scope/pids.max") == 30 ]]
+	[[ $(in_env cat "/sys/fs/cgroup/cpu/system.slice/$scope/cpu.cfs_quota_us") == 20000 ]]
+	# what systemd holds survives a reload of its units
+	in_env systemctl daemon-reload
+	[[ $(in_env cat "/sys/fs/cgroup/pids/system.slice/$scope/pids.max") == 30 ]]
+	run in_env "$INNER" --root "$INNER_ROOT" delete --force "$id"
+	assert_status 0
+}
+
 @test "systemd-cgroup: delete --force of a running container stops the unit at once" {
 	local id=$(unique_id)
 	update_config '.linux.cgroupsPath = "system.slice:apus:" + $id' --arg id "$id"

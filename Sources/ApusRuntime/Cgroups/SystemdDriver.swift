@@ -157,18 +157,16 @@ public enum SystemdCgroup {
     }
 
     /// `apus update` with the systemd driver: the unit's properties
-    /// (SetUnitProperties, runtime only) and the cgroup files.
-    public static func update(unit: String, resources: Resources, devices: [LinuxDevice]?, paths: [String: String]) throws {
+    /// (SetUnitProperties, runtime only); `update` writes the files.
+    public static func setProperties(unit: String, resources: Resources, devices: [LinuxDevice]?) throws {
         let properties = try resourceProperties(resources, devices: devices)
-        if !properties.isEmpty {
-            var bus = try connect()
-            defer { bus.close() }
-            _ = try bus.call(DBusMessage.call(destination: destination, path: manager, interface: managerInterface,
-                                              member: "SetUnitProperties", [
-                                                  .string(unit), .bool(true), .array(element: "(sv)", properties),
-                                              ]), deadline: Deadline(milliseconds: timeoutMS))
-        }
-        try CgroupResources.apply(forFiles(resources), devices: devices, paths: paths)
+        guard !properties.isEmpty else { return }
+        var bus = try connect()
+        defer { bus.close() }
+        _ = try bus.call(DBusMessage.call(destination: destination, path: manager, interface: managerInterface,
+                                          member: "SetUnitProperties", [
+                                              .string(unit), .bool(true), .array(element: "(sv)", properties),
+                                          ]), deadline: Deadline(milliseconds: timeoutMS))
     }
 
     /// Stops the scope (killing what is left in it) and waits until it is
