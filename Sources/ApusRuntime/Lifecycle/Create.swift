@@ -116,6 +116,7 @@ public struct Runtime {
         }
 
         _ = try parentEnd.receive(expecting: APUS_SYNC_HOOKS, step: "setting up the rootfs")
+        try NetDevices.move(plan.spec.linux?.netDevices, intoNamespaceOf: pid)
         let state = StateOutput.oci(record, status: .creating)
         try Hooks.run(.prestart, hooks: plan.spec.hooks, state: state)
         try Hooks.run(.createRuntime, hooks: plan.spec.hooks, state: state)

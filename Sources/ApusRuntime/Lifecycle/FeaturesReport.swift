@@ -21,7 +21,7 @@ public enum FeaturesReport {
         linux.memoryPolicy = MemoryPolicyFeatures(modes: MemoryPolicyMode.allCases.map(\.rawValue),
                                                   flags: MemoryPolicyFlag.allCases.map(\.rawValue))
         linux.mountExtensions = MountExtensionsFeatures(idmap: EnabledFeature(enabled: true))
-        linux.netDevices = EnabledFeature(enabled: false)
+        linux.netDevices = EnabledFeature(enabled: true)
         f.linux = linux
         f.annotations = ["io.github.apus.version": "0.1.0"]
         return f

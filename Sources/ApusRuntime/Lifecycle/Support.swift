@@ -23,7 +23,7 @@ enum Support {
         reject("linux.mountLabel", !(l?.mountLabel ?? "").isEmpty, "SELinux is not supported by this version of apus")
         if let s = l?.seccomp { out += SeccompFilter.unsupported(s) }
         reject("linux.intelRdt", l?.intelRdt != nil)
-        reject("linux.netDevices", !(l?.netDevices ?? [:]).isEmpty)
+        out += NetDevices.problems(l?.netDevices)
         // Every option has its effect on its kind of mount, or is an error here.
         for (i, m) in (spec.mounts ?? []).enumerated() { out += MountRequest(m, index: i).problems }
         // Namespace paths must exist and be of their type, and no namespaced

@@ -61,7 +61,12 @@ int apus_sync_send(int fd, int32_t type, int32_t value, const char *text);
 int apus_sync_recv(int fd, struct apus_sync_msg *msg);
 
 int apus_send_fd(int sock, int fd);
+/* One sendmsg: `len` bytes of data with `fd` in SCM_RIGHTS (the seccomp agent protocol). */
+int apus_send_fd_data(int sock, int fd, const void *data, size_t len);
 int apus_recv_fd(int sock);
+int apus_setns(int fd, int nstype);
+/* seccomp(SECCOMP_SET_MODE_FILTER, flags, {len, filter}): flags libseccomp 2.5 cannot set. */
+int apus_seccomp_set_filter(unsigned int flags, const void *filter, unsigned short len);
 
 int apus_pipe_cloexec(int fds[2]);
 int apus_setresuid(uid_t uid);
