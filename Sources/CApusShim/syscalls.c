@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -145,6 +146,11 @@ int apus_send_fd_data(int sock, int fd, const void *data, size_t len)
 int apus_setns(int fd, int nstype)
 {
     return setns(fd, nstype);
+}
+
+int apus_memfd(const char *name)
+{
+    return memfd_create(name, MFD_CLOEXEC);
 }
 
 int apus_seccomp_set_filter(unsigned int flags, const void *filter, unsigned short len)

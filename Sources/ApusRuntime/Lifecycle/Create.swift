@@ -121,7 +121,9 @@ public struct Runtime {
         try Hooks.run(.prestart, hooks: plan.spec.hooks, state: state)
         try Hooks.run(.createRuntime, hooks: plan.spec.hooks, state: state)
         try parentEnd.send(APUS_SYNC_HOOKS_DONE, value: pid)
-        _ = try parentEnd.receive(expecting: APUS_SYNC_READY, step: "setting up the container")
+        let agent = SeccompNotify.Agent(plan.spec.linux?.seccomp, pid: pid,
+                                        state: StateOutput.ociState(record, status: .creating))
+        _ = try SeccompNotify.receive(parentEnd, until: APUS_SYNC_READY, step: "setting up the container", agent: agent)
         log.debug("create \(plan.id): init \(pid) ready, waiting on the exec fifo")
         try dir.save(record)
         return record

@@ -80,7 +80,9 @@ extension Runtime {
                 try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
             }
             defer { channel.close() }
-            _ = try channel.receive(expecting: APUS_SYNC_READY, step: "setting up the process")
+            let agent = SeccompNotify.Agent(spec.linux?.seccomp, pid: children.pid,
+                                            state: StateOutput.ociState(record, status: .running))
+            _ = try SeccompNotify.receive(channel, until: APUS_SYNC_READY, step: "setting up the process", agent: agent)
             try Cgroups.join(pid: children.pid, cgroupPaths)
             // Where real-time policies and cpusets are checked: in its cgroups.
             try ProcessAttributes.applyToExec(process, pid: children.pid)
@@ -193,7 +195,7 @@ struct ExecPlan {
     var preserveFDs: Int32
 
     static func run(_ plan: ExecPlan, sync: SyncChannel) -> Never {
-        let path: String, env: [String], filter: SeccompFilter?
+        let path: String, env: [String]
         do {
             // Nothing the caller of `apus exec` holds open (a host directory) may reach the container.
             try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs, keep: [sync.fd, plan.consoleSocketFD])
@@ -204,10 +206,14 @@ struct ExecPlan {
                 try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize, bindConsole: false,
                                   forRelay: plan.consoleIsRelay)
             }
-            filter = try ProcessSetup.finalize(plan.process, attributes: plan.attributes, seccomp: plan.seccomp, keyring: nil,
+            let filter = try ProcessSetup.finalize(plan.process, attributes: plan.attributes, seccomp: plan.seccomp, keyring: nil,
                                                preserveFDs: plan.preserveFDs, proc: nil)
             path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
             env = ProcessSetup.environment(plan.process, listenFDs: 0)
+            // As for the init: loaded (with no_new_privs) and its listener
+            // with the agent before READY.
+            try filter?.load()
+            try SeccompNotify.handOver(filter, sync: sync)
             try sync.send(APUS_SYNC_READY)
             // The parent puts us in the container's cgroups, then says go;
             // if it died meanwhile, nothing runs.
@@ -215,10 +221,6 @@ struct ExecPlan {
             sync.close()
         } catch {
             ContainerInit.report(error, sync: sync)
-            _exit(1)
-        }
-        do { try filter?.load() } catch {
-            writeStderr("apus: \(error)\n")
             _exit(1)
         }
         let err = ProcessSetup.exec(path, args: plan.process.args ?? [], env: env)

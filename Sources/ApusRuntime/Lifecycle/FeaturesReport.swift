@@ -31,12 +31,12 @@ public enum FeaturesReport {
 extension FeaturesReport {
     static var seccompFeatures: SeccompFeatures {
         var s = SeccompFeatures(enabled: true)
-        s.actions = SeccompAction.allCases.filter { $0 != .SCMP_ACT_NOTIFY }.map { $0.rawValue }
+        s.actions = SeccompAction.allCases.map { $0.rawValue }
         s.operators = SeccompOperator.allCases.map { $0.rawValue }
         s.archs = SeccompArch.allCases.filter { seccomp_arch_resolve_name(SeccompFilter.archName($0)) != 0 }.map { $0.rawValue }
-        let flags: [SeccompFlag] = [.SECCOMP_FILTER_FLAG_TSYNC, .SECCOMP_FILTER_FLAG_LOG, .SECCOMP_FILTER_FLAG_SPEC_ALLOW]
+        // WAIT_KILLABLE_RECV is set by apus itself (SeccompFilter.loadWithOwnFlags).
         s.knownFlags = SeccompFlag.allCases.map { $0.rawValue }
-        s.supportedFlags = flags.map { $0.rawValue }
+        s.supportedFlags = s.knownFlags
         return s
     }
 }
