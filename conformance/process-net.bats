@@ -106,3 +106,10 @@ assert_refused() {
 	update_config '.linux.netDevices = {($a): {}}' --arg a "$VA"
 	assert_refused "linux.netDevices.$VA"
 }
+
+@test "linux.netDevices: features says it is supported" {
+	needs_netdevices
+	run "$RUNTIME" features
+	assert_status 0
+	assert_equal "$(jq -r .linux.netDevices.enabled <<<"$output")" true
+}

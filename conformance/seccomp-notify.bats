@@ -118,3 +118,12 @@ agent_message() {
 	assert_status 0
 	assert_equal "$output" 1
 }
+
+@test "seccomp notify: features lists SCMP_ACT_NOTIFY (and WAIT_KILLABLE_RECV as supported)" {
+	run "$RUNTIME" features
+	assert_status 0
+	jq -e '.linux.seccomp.actions | index("SCMP_ACT_NOTIFY")' <<<"$output" >/dev/null
+	if ! is_runc_before_1_2; then
+		jq -e '.linux.seccomp.supportedFlags | index("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")' <<<"$output" >/dev/null
+	fi
+}

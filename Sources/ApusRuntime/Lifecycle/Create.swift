@@ -117,6 +117,11 @@ public struct Runtime {
 
         _ = try parentEnd.receive(expecting: APUS_SYNC_HOOKS, step: "setting up the rootfs")
         try NetDevices.move(plan.spec.linux?.netDevices, intoNamespaceOf: pid)
+        if let rdt = plan.spec.linux?.intelRdt {
+            guard let resctrl = Resctrl.mounted() else { throw Resctrl.problems(rdt, resctrl: nil)[0] }
+            cleanup.intelRdt = (resctrl, rdt)
+            try resctrl.apply(rdt, id: plan.id, pid: pid)
+        }
         let state = StateOutput.oci(record, status: .creating)
         try Hooks.run(.prestart, hooks: plan.spec.hooks, state: state)
         try Hooks.run(.createRuntime, hooks: plan.spec.hooks, state: state)
@@ -154,10 +159,12 @@ struct Cleanup {
     let dir: ContainerDir
     var children = Spawner.Children()
     var cgroupPaths: [String: String] = [:]
+    var intelRdt: (Resctrl, IntelRdt)?
 
     mutating func run() {
         children.kill()
         if !cgroupPaths.isEmpty { try? Cgroups.destroy(cgroupPaths) }
+        if let (resctrl, rdt) = intelRdt { resctrl.remove(rdt, id: dir.id) }
         try? dir.remove()
     }
 }

@@ -60,6 +60,9 @@ extension Runtime {
             thawIfFrozen(record)
             try Cgroups.destroy(record.cgroupPaths)
         }
+        if let resctrl = Resctrl.mounted(), let rdt = (try? savedSpec(dir))?.linux?.intelRdt {
+            resctrl.remove(rdt, id: record.id)
+        }
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
                 log.warning($0)

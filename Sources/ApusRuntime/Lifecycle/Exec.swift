@@ -14,6 +14,9 @@ public struct ExecOverrides {
     public var additionalGids: [String] = []
     public var capabilities: [String] = []
     public var noNewPrivileges = false
+    /// --apparmor, --process-label
+    public var apparmorProfile: String?
+    public var processLabel: String?
     public init() {}
 }
 
@@ -84,6 +87,9 @@ extension Runtime {
                                             state: StateOutput.ociState(record, status: .running))
             _ = try SeccompNotify.receive(channel, until: APUS_SYNC_READY, step: "setting up the process", agent: agent)
             try Cgroups.join(pid: children.pid, cgroupPaths)
+            if let rdt = spec.linux?.intelRdt, let resctrl = Resctrl.mounted() {
+                try resctrl.join(rdt, id: id, pid: children.pid)
+            }
             // Where real-time policies and cpusets are checked: in its cgroups.
             try ProcessAttributes.applyToExec(process, pid: children.pid)
             try channel.send(APUS_SYNC_GO)
@@ -179,7 +185,23 @@ extension Runtime {
             p.capabilities = caps
         }
         if o.noNewPrivileges { p.noNewPrivileges = true }
+        try applyLabels(o, to: &p)
         return p
+    }
+}
+
+/// --apparmor and --process-label replace the container's labels, when
+/// the host has the LSM (the same check as the config's).
+private func applyLabels(_ o: ExecOverrides, to p: inout Process) throws {
+    guard !(o.apparmorProfile ?? "").isEmpty || !(o.processLabel ?? "").isEmpty else { return }
+    let host = LSM.host
+    if let profile = o.apparmorProfile, !profile.isEmpty {
+        guard host.apparmor else { throw RuntimeError.usage("--apparmor: \(LSM.noAppArmor)") }
+        p.apparmorProfile = profile
+    }
+    if let label = o.processLabel, !label.isEmpty {
+        guard host.selinux else { throw RuntimeError.usage("--process-label: \(LSM.noSELinux("selinux label"))") }
+        p.selinuxLabel = label
     }
 }
 

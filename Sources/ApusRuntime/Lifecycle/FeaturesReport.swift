@@ -2,7 +2,6 @@ import ApusSpec
 import CSeccomp
 
 /// `apus features`: what this build really supports, and nothing more.
-/// Grows as the runtime does (AppArmor, SELinux, ... are still missing).
 /// process.scheduler, ioPriority, execCPUAffinity and linux.personality
 /// have no features entry; memoryPolicy lists every mode and flag.
 public enum FeaturesReport {
@@ -15,9 +14,10 @@ public enum FeaturesReport {
         linux.capabilities = Capability.allCases.map { $0.rawValue }
         linux.cgroup = CgroupFeatures(v1: true, v2: true, systemd: false, systemdUser: false, rdma: false)
         linux.seccomp = seccompFeatures
-        linux.apparmor = EnabledFeature(enabled: false)
-        linux.selinux = EnabledFeature(enabled: false)
-        linux.intelRdt = IntelRdtFeatures(enabled: false)
+        // "Compiled in", not "enabled on this host" (features.md): applied when the host has them.
+        linux.apparmor = EnabledFeature(enabled: true)
+        linux.selinux = EnabledFeature(enabled: true)
+        linux.intelRdt = IntelRdtFeatures(enabled: true, schemata: true, monitoring: true)
         linux.memoryPolicy = MemoryPolicyFeatures(modes: MemoryPolicyMode.allCases.map(\.rawValue),
                                                   flags: MemoryPolicyFlag.allCases.map(\.rawValue))
         linux.mountExtensions = MountExtensionsFeatures(idmap: EnabledFeature(enabled: true))

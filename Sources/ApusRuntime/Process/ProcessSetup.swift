@@ -22,6 +22,7 @@ enum ProcessSetup {
         let lastCap = try Capabilities.lastCap()
         try rlimits(process)
         try oomScoreAdj(process, proc: proc)
+        try LSM.applyKeyCreate(process, write: LSM.procWriter(proc))
         if let keyring { try Keyring.joinNew(name: keyring) }
         try attributes.apply()
         try fixStdioOwnership(process.user)
@@ -29,6 +30,7 @@ enum ProcessSetup {
         defer { cwd.close() }
         let program = process.args?.first ?? ""
         if cwd.entered { _ = try lookPath(program, env: process.env ?? []) }
+        try LSM.applyExec(process, write: LSM.procWriter(proc))
         try noNewPrivileges(process)
         try markCloseOnExec(from: 3 + preserveFDs)
         let seccomp = try profile.map { try SeccompFilter($0) }
