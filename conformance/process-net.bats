@@ -20,6 +20,7 @@ setup() {
 
 teardown() {
 	teardown_bundle
+	[ -n "${NETNS:-}" ] && umount "$NETNS" 2>/dev/null
 	local d
 	for d in "$VA" "$VB" "$VC" "$VD"; do
 		ip link del "$d" 2>/dev/null || true
@@ -92,6 +93,31 @@ assert_refused() {
 	# VA sorts first and could move; VC would be "lo" in the container.
 	update_config '.linux.netDevices = {($a): {name: "eth5"}, ($c): {name: "lo"}}' --arg a "$VA" --arg c "$VC"
 	assert_refused "linux.netDevices.$VC" "$VA" "$VC"
+}
+
+# joined_netns: a network namespace kept by a bind mount on $NETNS (in
+# TESTDIR, unmounted in teardown), joined by the container's config.
+joined_netns() {
+	NETNS="$TESTDIR/netns"
+	touch "$NETNS"
+	unshare --net="$NETNS" true
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "$NETNS"
+}
+
+@test "linux.netDevices: into a joined network namespace; a name it already has is refused, nothing moved" {
+	needs_netdevices
+	joined_netns
+	nsenter --net="$NETNS" ip link add eth9 type veth peer name eth9p
+	veth "$VA" "$VB"
+	veth "$VC" "$VD"
+	update_config '.linux.netDevices = {($a): {name: "eth9"}}' --arg a "$VA"
+	assert_refused "linux.netDevices.$VA" "$VA"
+	assert_output_contains 'already has a device named "eth9"'
+	update_config '.linux.netDevices = {($c): {name: "moved9"}}' --arg c "$VC"
+	set_args true
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	nsenter --net="$NETNS" ip link show moved9 >/dev/null
 }
 
 @test "linux.netDevices: two entries with one target name are refused, nothing moved" {
