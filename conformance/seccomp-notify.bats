@@ -71,6 +71,23 @@ agent_message() {
 	grep -q '"notified"' "$LOG"
 }
 
+@test "seccomp notify: exec fails when the agent is gone; the container keeps running" {
+	start_agent
+	notify_profile continue
+	set_args sleep 1000
+	id=$(unique_id)
+	create_and_start "$id"
+	kill "$BG_PID"
+	wait_until 20 bash -c "! kill -0 $BG_PID 2>/dev/null"
+	rm -f "$SOCK"
+	runtime exec "$id" sh -c 'echo ran'
+	[ "$status" -ne 0 ]
+	[[ "$output" != *ran* ]]
+	assert_equal "$(container_status "$id")" running
+	# only the init is left in the container
+	assert_equal "$(pids_in_pidns "$(container_pid "$id")")" "$(container_pid "$id")"
+}
+
 @test "seccomp notify: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV with a listener" {
 	if is_runc_before_1_2; then
 		skip "runc 1.1 does not know SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"
