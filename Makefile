@@ -15,7 +15,7 @@ BATS ?= bats
 # Every Debian package that build (static: libc6-dev, libstdc++), tests,
 # benchmarks, demo and e2e need.
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
-	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap
+	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file
 
 .PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean
 
@@ -67,8 +67,11 @@ RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conform
 
 test: deps build unit fuzz-short conformance conformance-runc
 
+# Stripped: 18.5 MB -> 10.0 MB; the symbols only serve a debugger (measured:
+# startup unchanged). `make install STRIP=` keeps them.
+STRIP ?= -s
 install: build
-	install -D -m 0755 $(APUS) $(DESTDIR)$(PREFIX)/bin/apus
+	install -D $(STRIP) -m 0755 $(APUS) $(DESTDIR)$(PREFIX)/bin/apus
 
 demo: deps build
 	tools/demo.sh $(APUS)

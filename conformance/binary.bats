@@ -169,3 +169,22 @@ src_forbidden_imports() {
 	assert_equal "$(grep -c 'bad[0-9]*\.swift' <<<"$output")" "${#bad[@]}"
 	[[ "$output" != *good.swift* ]]
 }
+
+@test "binary: make install puts a stripped static binary in place, and it runs" {
+	runtime_is_apus || skip "the installed binary is apus's own"
+	local dest
+	dest=$(mktemp -d)
+	make -s -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$dest" PREFIX=/usr >/dev/null
+	local bin="$dest/usr/bin/apus"
+	[ -x "$bin" ] || { rm -rf "$dest"; echo "nothing installed at $bin" >&2; return 1; }
+	run file "$bin"
+	local size
+	size=$(stat -c %s "$bin")
+	run_version=$("$bin" --version)
+	rm -rf "$dest"
+	[[ "$output" == *"statically linked"* ]]
+	[[ "$output" == *", stripped"* ]]
+	# 10.0 MB at the time of writing; the unstripped build is 18.5 MB
+	((size < 12 * 1024 * 1024))
+	[[ "$run_version" == "apus version "* ]]
+}

@@ -552,6 +552,46 @@ _rt_timeout_term() {
 	assert_status 0
 }
 
+@test "faults: a create failing in the cgroup of a running container leaves that container alone" {
+	id1=$(unique_id)
+	id2=$(unique_id)
+	update_config '.linux.cgroupsPath = $p' --arg p "/$id1"
+	run_detached "$id1"
+	assert_status 0
+	pid1=$(container_pid "$id1")
+	update_config '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", "exit 3"]}]'
+	create_container "$id2"
+	[ "$status" -ne 0 ]
+	pid_alive "$pid1"
+	assert_equal "$(container_status "$id1")" running
+	runtime exec "$id1" true
+	assert_status 0
+}
+
+@test "faults: a create SIGKILLed in the cgroup of a running container: delete --force kills only its own" {
+	if is_runc_before_1_2; then
+		skip "runc 1.1 leaves the init of a create killed in a createContainer hook"
+	fi
+	id1=$(unique_id)
+	update_config '.linux.cgroupsPath = $p' --arg p "/$id1"
+	run_detached "$id1"
+	assert_status 0
+	pid1=$(container_pid "$id1")
+	_kill_in_hook createContainer
+	hookpid=$(cat "$TESTDIR/hook.pid")
+	runtime delete --force "$id"
+	assert_status 0
+	# the killed create's init and its hook are gone, the other container is not
+	wait_until 10 eval "! pid_alive $hookpid"
+	pid_alive "$pid1"
+	assert_equal "$(container_status "$id1")" running
+	runtime exec "$id1" true
+	assert_status 0
+	runtime delete --force "$id1"
+	assert_status 0
+	assert_nothing_left "$id"
+}
+
 # ---------------------------------------------------------------------------
 # 5. sub-cgroups made in the container's cgroup
 # ---------------------------------------------------------------------------
@@ -723,4 +763,30 @@ _rt_timeout_term() {
 		runtime delete --force "$id"
 		assert_status 0
 	done
+}
+
+@test "faults: exec whose join is overtaken by delete --force says the container stopped (no raw errno)" {
+	skip_unless_apus "holds apus's own setns with strace; runc 1.1.5 reports its nsexec errors"
+	command -v strace >/dev/null || skip "strace not installed"
+	id=$(unique_id)
+	run_detached "$id"
+	assert_status 0
+	# the exec'd process is held (3 s) just before it joins the init's namespaces
+	(
+		_close_fds
+		exec strace -f -o /dev/null -e trace=setns -e inject=setns:delay_enter=3000000:when=1 \
+			"$RUNTIME" --root "$ROOT" exec "$id" true
+	) </dev/null >"$TESTDIR/exec.out" 2>&1 &
+	exec_pid=$!
+	echo "$exec_pid" >>"$TESTDIR/bg.pids"
+	# held once apus has forked the joining process
+	wait_until 30 eval 'apus=$(pgrep -P $exec_pid) && pgrep -P "$apus" >/dev/null'
+	runtime delete --force "$id"
+	assert_status 0
+	rc=0
+	wait "$exec_pid" || rc=$?
+	output=$(grep -v '^$' "$TESTDIR/exec.out" || true)
+	[ "$rc" -ne 0 ] || { echo "exec into the deleted container succeeded: $output" >&2; return 1; }
+	assert_output_contains "cannot exec in a stopped container"
+	[[ "$output" != *"No such process"* ]] || { echo "raw errno: $output" >&2; return 1; }
 }

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -90,6 +91,18 @@ int apus_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uin
 {
     struct apus_open_how how = { .flags = flags, .mode = mode, .resolve = resolve };
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int64_t apus_mount_id(const char *path)
+{
+    struct statx st;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &st) < 0)
+        return -1;
+    if (!(st.stx_mask & STATX_MNT_ID)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return (int64_t)st.stx_mnt_id;
 }
 
 int apus_ioctl_int(int fd, unsigned long request, unsigned long arg)

@@ -130,7 +130,7 @@ extension Runtime {
             return ns
         }
         // Everything read must belong to the init that was checked above.
-        guard ProcStat.read(pid: record.pid)?.startTime == record.pidStartTime else {
+        guard record.initPresent else {
             throw RuntimeError.other("container \(id) stopped while it was being inspected")
         }
         return report
@@ -147,7 +147,7 @@ extension Runtime {
             guard let record = try? store.open(other).load(),
                   let link = proc.readLink("\(record.pid)/ns", ns.type.procName),
                   KernelView.inode(link) == ns.inode,
-                  ProcStat.read(pid: record.pid)?.startTime == record.pidStartTime else { continue }
+                  record.initPresent else { continue }
             return "container \(other)"
         }
         return nil

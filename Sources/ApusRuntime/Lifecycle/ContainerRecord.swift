@@ -24,6 +24,9 @@ public struct ContainerRecord: JSONCodable, Equatable {
     /// made none: in its cgroups only processes of this namespace are its
     /// own to kill; others belong to a container sharing the cgroupsPath.
     public var pidNamespace: String?
+    /// Mount ID of the rootfs bind holding the container's mounts when it
+    /// has no mount namespace (CallerNamespaceMounts); delete detaches it.
+    public var callerRootfsMount: Int64?
 
     public init(id: String, bundle: String, rootfs: String, created: String, annotations: [String: String]?) {
         self.id = id
@@ -54,6 +57,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         namespacePaths = try r.optional("namespacePaths") ?? [:]
         hasPoststopHooks = try r.optional("hasPoststopHooks") ?? false
         pidNamespace = try r.optional("pidNamespace")
+        callerRootfsMount = try r.optional("callerRootfsMount")
         try Self.check(self, path)
     }
 
@@ -90,6 +94,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
         b.set("namespacePaths", namespacePaths)
         b.set("hasPoststopHooks", hasPoststopHooks)
         b.set("pidNamespace", pidNamespace)
+        b.set("callerRootfsMount", callerRootfsMount)
         return b.json
     }
 }
@@ -120,6 +125,17 @@ public struct CreateIntent: JSONCodable, Equatable {
     public var creatorStartTime: UInt64
     /// The cgroups it will create: every process it starts joins them.
     public var cgroupPaths: [String: String]
+    /// Set when the container's mounts go to the caller's mount namespace:
+    /// the rootfs, and the ID of the mount that was at it before the create
+    /// (anything stacked on it since is the create's bind).
+    public var callerRootfs: String?
+    public var callerRootfsMountBefore: Int64?
+    /// The cgroups already held other processes (a shared cgroupsPath):
+    /// only the create's own init is then killed, and only empty cgroups
+    /// removed. The init is recorded once it exists.
+    public var sharedCgroups = false
+    public var initPID: Int32?
+    public var initStartTime: UInt64?
 
     public init(creatorPID: Int32, creatorStartTime: UInt64, cgroupPaths: [String: String]) {
         self.creatorPID = creatorPID
@@ -132,6 +148,15 @@ public struct CreateIntent: JSONCodable, Equatable {
         creatorPID = try r.required("creatorPID")
         creatorStartTime = try r.required("creatorStartTime")
         cgroupPaths = try r.optional("cgroupPaths") ?? [:]
+        callerRootfs = try r.optional("callerRootfs")
+        callerRootfsMountBefore = try r.optional("callerRootfsMountBefore")
+        sharedCgroups = try r.optional("sharedCgroups") ?? false
+        initPID = try r.optional("initPID")
+        initStartTime = try r.optional("initStartTime")
+        if let pid = initPID, pid <= 0 { throw SpecError("\(pid) is not a process id", at: path.key("initPID")) }
+        if let rootfs = callerRootfs, !rootfs.hasPrefix("/") {
+            throw SpecError("must be an absolute path", at: path.key("callerRootfs"))
+        }
         if creatorPID <= 0 { throw SpecError("\(creatorPID) is not a process id", at: path.key("creatorPID")) }
         try ContainerRecord.checkPaths(cgroupPaths, path.key("cgroupPaths"))
     }
@@ -141,7 +166,24 @@ public struct CreateIntent: JSONCodable, Equatable {
         b.set("creatorPID", creatorPID)
         b.set("creatorStartTime", creatorStartTime)
         b.set("cgroupPaths", cgroupPaths)
+        b.set("callerRootfs", callerRootfs)
+        b.set("callerRootfsMountBefore", callerRootfsMountBefore)
+        if sharedCgroups { b.set("sharedCgroups", true) }
+        b.set("initPID", initPID)
+        b.set("initStartTime", initStartTime)
         return b.json
+    }
+
+    /// Kills what the create started and removes its cgroups: every process
+    /// in them (the init and whatever it started joined them), or, in
+    /// cgroups shared with others, only its init (its pid namespace goes
+    /// with it), leaving cgroups that are still in use.
+    func removeCgroups() throws {
+        guard !cgroupPaths.isEmpty else { return }
+        if Cgroups.isFrozen(paths: cgroupPaths) { try? Freezer.set(cgroupPaths, frozen: false) }
+        guard sharedCgroups else { return try Cgroups.destroy(cgroupPaths) }
+        if let pid = initPID, ProcStat.read(pid: pid)?.startTime == initStartTime { Glibc.kill(pid, SIGKILL) }
+        _ = try Cgroups.removeIfEmpty(cgroupPaths)
     }
 
     /// The creating apus still runs (same pid, same start time).

@@ -27,13 +27,22 @@ struct ProcStat {
 }
 
 extension ContainerRecord {
+    /// The process at `pid` is still the recorded init (same /proc start
+    /// time), exited (a zombie) or not.
+    var initPresent: Bool { ProcStat.read(pid: pid)?.startTime == pidStartTime }
+
+    /// The recorded init runs (not exited, not a process that reused its
+    /// pid): the one "is the init alive" check.
+    var initAlive: Bool {
+        guard let stat = ProcStat.read(pid: pid) else { return false }
+        return stat.isAlive && stat.startTime == pidStartTime
+    }
+
     /// Derives the status the way runc does: the init's liveness (checked
     /// against its recorded start time), then the freezer (a created
     /// container can be paused too), then the exec fifo.
     public func currentStatus(dir: ContainerDir) -> ContainerStatus {
-        guard let stat = ProcStat.read(pid: pid), stat.isAlive, stat.startTime == pidStartTime else {
-            return .stopped
-        }
+        guard initAlive else { return .stopped }
         if Cgroups.isFrozen(paths: cgroupPaths) { return .paused }
         if FS.exists(dir.fifoPath) { return .created }
         return .running

@@ -39,12 +39,17 @@ public struct Runtime {
         try ContainerID.validate(id)
         let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let me = getpid()
-        let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
+        var intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
+        intent.sharedCgroups = !Cgroups.pids(cgroupPaths).isEmpty
+        if LaunchPlan.mountsInCallerNamespace(spec) {
+            intent.callerRootfs = rootfs
+            intent.callerRootfsMountBefore = CallerNamespaceMounts.mountID(rootfs)
+        }
         let dir = try store.claim(id, intent: intent) { stale, staleIntent in
             log.warning("container \(id): removing what a create that died half-way left behind")
             try removeHalfCreated(stale, staleIntent)
         }
-        var cleanup = Cleanup(dir: dir)
+        var cleanup = Cleanup(dir: dir, intent: intent)
         var internalConsole: Int32 = -1
         do {
             // No flock here: the init would inherit it across fork and hold it
@@ -75,7 +80,7 @@ public struct Runtime {
             }
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
             try checkCgroupsUsable(plan.cgroupPaths)
-            cleanup.cgroupPaths = plan.cgroupPaths
+            cleanup.removesCgroups = true
             try Cgroups.create(plan.cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths)
 
@@ -103,6 +108,12 @@ public struct Runtime {
         let parentEnd = try spawner.spawn(&cleanup.children) { ContainerInit.run(plan, sync: $0) }
         defer { parentEnd.close() }
         let pid = cleanup.children.pid
+        if cleanup.intent.sharedCgroups {
+            // Whose it is in the shared cgroups, should this create die now.
+            cleanup.intent.initPID = pid
+            cleanup.intent.initStartTime = ProcStat.read(pid: pid)?.startTime
+            try dir.saveIntent(cleanup.intent)
+        }
 
         var record = ContainerRecord(id: plan.id, bundle: plan.bundle, rootfs: plan.rootfs,
                                      created: Timestamp.now(), annotations: plan.spec.annotations)
@@ -129,6 +140,7 @@ public struct Runtime {
         let agent = SeccompNotify.Agent(plan.spec.linux?.seccomp, pid: pid,
                                         state: StateOutput.ociState(record, status: .creating))
         _ = try SeccompNotify.receive(parentEnd, until: APUS_SYNC_READY, step: "setting up the container", agent: agent)
+        if plan.mountsInCallerNamespace { record.callerRootfsMount = CallerNamespaceMounts.mountID(plan.rootfs) }
         log.debug("create \(plan.id): init \(pid) ready, waiting on the exec fifo")
         try dir.save(record)
         return record
@@ -154,17 +166,29 @@ public struct Runtime {
 }
 
 /// Undoes a half-made container: kills the init (and the intermediate
-/// stage), removes cgroups and the state directory.
+/// stage), removes cgroups, mounts made in the caller's namespace and the
+/// state directory.
 struct Cleanup {
     let dir: ContainerDir
+    var intent: CreateIntent
     var children = Spawner.Children()
-    var cgroupPaths: [String: String] = [:]
+    /// Set once the cgroups are being made (they may have existed before).
+    var removesCgroups = false
     var intelRdt: (Resctrl, IntelRdt)?
 
     mutating func run() {
         children.kill()
-        if !cgroupPaths.isEmpty { try? Cgroups.destroy(cgroupPaths) }
+        if removesCgroups { try? intent.removeCgroups() }
         if let (resctrl, rdt) = intelRdt { resctrl.remove(rdt, id: dir.id) }
+        try? intent.detachCallerMounts()
         try? dir.remove()
+    }
+}
+
+extension CreateIntent {
+    /// The rootfs bind a create made in the caller's mount namespace, if any.
+    func detachCallerMounts() throws {
+        guard let rootfs = callerRootfs, let before = callerRootfsMountBefore else { return }
+        try CallerNamespaceMounts.detach(rootfs: rootfs, unlessStill: before)
     }
 }

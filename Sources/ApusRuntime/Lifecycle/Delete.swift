@@ -63,6 +63,7 @@ extension Runtime {
         if let resctrl = Resctrl.mounted(), let rdt = (try? savedSpec(dir))?.linux?.intelRdt {
             resctrl.remove(rdt, id: record.id)
         }
+        if let bind = record.callerRootfsMount { try CallerNamespaceMounts.detach(rootfs: record.rootfs, bind: bind) }
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {
                 log.warning($0)
@@ -84,11 +85,8 @@ extension Runtime {
     /// Removes what a dead create made: every process in its cgroups (the
     /// init and anything it started joined them), the cgroups, the directory.
     func removeHalfCreated(_ dir: ContainerDir, _ intent: CreateIntent?) throws {
-        if let paths = intent?.cgroupPaths, !paths.isEmpty {
-            if Cgroups.isFrozen(paths: paths) { try? Freezer.set(paths, frozen: false) }
-            for pid in Cgroups.pids(paths) { Glibc.kill(pid, SIGKILL) }
-            try Cgroups.destroy(paths)
-        }
+        try intent?.removeCgroups()
+        try intent?.detachCallerMounts()
         try dir.remove()
     }
 
@@ -105,7 +103,7 @@ extension Runtime {
         thawIfFrozen(record)
         // The init is usually not our child: watch /proc until it is gone (or a zombie).
         for _ in 0..<1000 {
-            guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else { return }
+            guard record.initAlive else { return }
             usleep(5000)
         }
         throw RuntimeError.other("container init \(record.pid) did not die after SIGKILL")

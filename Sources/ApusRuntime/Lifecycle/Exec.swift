@@ -96,6 +96,11 @@ extension Runtime {
             if let pidFile = options.pidFile {
                 try FS.writeAtomically(FS.absolute(pidFile), Array(String(children.pid).utf8))
             }
+        } catch where !record.initAlive {
+            // The container stopped (a racing delete, its init exiting)
+            // while the process was joining it: say so, not which step failed.
+            children.kill()
+            throw RuntimeError.other("cannot exec in a stopped container")
         } catch RuntimeError.initFailed(let step, let err) {
             children.kill()
             let reason = err == 0 ? step : "\(step): \(errnoText(err))"
@@ -120,7 +125,7 @@ extension Runtime {
             if errno == ESRCH { throw RuntimeError.other("cannot exec in a stopped container") }
             throw RuntimeError.syscall(step: "joining the container", call: "pidfd_open(\(record.pid))", errno: errno)
         }
-        guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else {
+        guard record.initAlive else {
             close(fd)
             throw RuntimeError.other("cannot exec in a stopped container")
         }

@@ -27,7 +27,7 @@ extension Runtime {
             throw RuntimeError.syscall(step: "signalling the container", call: "pidfd_open(\(record.pid))", errno: errno)
         }
         defer { close(pidfd) }
-        guard let st = ProcStat.read(pid: record.pid), st.startTime == record.pidStartTime else {
+        guard record.initPresent else {
             throw RuntimeError.other("container not running")
         }
         if apus_pidfd_send_signal(pidfd, signal) < 0 {

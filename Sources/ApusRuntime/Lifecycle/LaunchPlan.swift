@@ -27,6 +27,13 @@ struct LaunchPlan {
 
     /// Mount setup happens in the container's own mount namespace, created or joined.
     var hasMountNamespace: Bool { !namespaces.shares(.mount) }
+    /// No mount namespace, yet mounts (or a read-only root) asked for: they
+    /// are made in the caller's mount namespace, under a bind of the rootfs.
+    var mountsInCallerNamespace: Bool { !hasMountNamespace && Self.mountsInCallerNamespace(spec) }
+
+    static func mountsInCallerNamespace(_ spec: Spec) -> Bool {
+        NamespacePlan(spec).shares(.mount) && (!(spec.mounts ?? []).isEmpty || spec.root?.readonly == true)
+    }
 }
 
 public struct CreateOptions {

@@ -57,7 +57,7 @@ enum ExecFifo {
                 }
             }
             // An init that died while waiting never writes: don't wait forever.
-            guard let st = ProcStat.read(pid: record.pid), st.isAlive, st.startTime == record.pidStartTime else {
+            guard record.initAlive else {
                 throw RuntimeError.other("cannot start a container that has stopped")
             }
         }

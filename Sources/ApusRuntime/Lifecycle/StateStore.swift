@@ -105,6 +105,11 @@ public final class ContainerDir {
         return try? CreateIntent.decode(bytes, file: intentPath)
     }
 
+    /// Rewrites the intent (a create adding what it learnt, e.g. its init).
+    func saveIntent(_ intent: CreateIntent) throws {
+        try FS.writeAtomically(intentPath, Array(JSONWriter.compact(intent.json).utf8), mode: 0o600)
+    }
+
     /// Serialises commands on one container (flock on the directory).
     public func lock() throws {
         if lockFD >= 0 { return }

@@ -30,8 +30,10 @@ enum Support {
         // sysctl may target a namespace that is apus's own (the host's).
         out += spec.validateNamespacePaths().map { RuntimeError.config($0) }
         let ns = NamespacePlan(spec)
-        reject("mounts", ns.shares(.mount) && !(spec.mounts ?? []).isEmpty,
-               "mounts need a new mount namespace (add {\"type\": \"mount\"} to linux.namespaces)")
+        // Without a mount namespace the mounts go to the caller's (as in
+        // runc), but the propagation of the caller's own mounts is left alone.
+        reject("linux.rootfsPropagation", ns.shares(.mount) && !(l?.rootfsPropagation ?? "").isEmpty,
+               "needs a mount namespace: apus does not change the propagation of the caller's mounts")
         return out
     }
 

@@ -28,15 +28,24 @@ struct Rootfs {
 
     /// Everything that must happen while the host filesystem is still visible.
     /// `sources` are the bind mounts `create` prepared (MountSources).
-    func prepare(cwd: String, sources: MountSources) throws -> Pending {
-        // rslave by default, so host mount events reach the container but not the reverse.
+    /// `inCallerNamespace`: the container has no mount namespace of its own
+    /// and its mounts go to the caller's (as runc does): nothing outside the
+    /// rootfs bind is touched, and that bind is private, so what is mounted
+    /// under it stays there and one detach (CallerNamespaceMounts) removes it.
+    func prepare(cwd: String, sources: MountSources, inCallerNamespace: Bool = false) throws -> Pending {
         let explicit = try rootPropagation()
-        let propagation = explicit ?? (UInt64(MS_SLAVE) | UInt64(MS_REC))
-        try mountOrThrow(nil, "/", nil, UInt(propagation), nil, step: "setting root mount propagation")
-        // The rootfs bind below must not propagate back through a shared parent.
-        try makeParentMountPrivate()
+        if !inCallerNamespace {
+            // rslave by default, so host mount events reach the container but not the reverse.
+            let propagation = explicit ?? (UInt64(MS_SLAVE) | UInt64(MS_REC))
+            try mountOrThrow(nil, "/", nil, UInt(propagation), nil, step: "setting root mount propagation")
+            // The rootfs bind below must not propagate back through a shared parent.
+            try makeParentMountPrivate()
+        }
         // pivot_root needs the new root to be a mount point.
         try mountOrThrow(rootfs, rootfs, nil, UInt(MS_BIND) | UInt(MS_REC), nil, step: "bind-mounting the rootfs")
+        if inCallerNamespace {
+            try mountOrThrow(nil, rootfs, nil, UInt(MS_PRIVATE) | UInt(MS_REC), nil, step: "making the rootfs bind private")
+        }
         let safe = try SafePath(rootfs: rootfs)
         defer { safe.close() }
         var mounts = SpecMounts(safe: safe, sources: sources, rootPropagation: explicit,

@@ -62,7 +62,10 @@ enum ContainerInit {
                             cgroupPaths: plan.cgroupPaths, inCgroupNamespace: !plan.namespaces.shares(.cgroup))
         var pending = Rootfs.Pending()
         defer { pending.close() }
-        if plan.hasMountNamespace { pending = try rootfs.prepare(cwd: plan.process.cwd, sources: plan.mountSources) }
+        if plan.hasMountNamespace || plan.mountsInCallerNamespace {
+            pending = try rootfs.prepare(cwd: plan.process.cwd, sources: plan.mountSources,
+                                         inCallerNamespace: plan.mountsInCallerNamespace)
+        }
         try setHostname(spec, plan.namespaces)
 
         try sync.send(APUS_SYNC_HOOKS)
@@ -84,7 +87,7 @@ enum ContainerInit {
                               bindConsole: plan.hasMountNamespace, forRelay: plan.consoleIsRelay)
         }
         try writeSysctls(spec, proc: proc)
-        if plan.hasMountNamespace { try rootfs.finish(&pending) }
+        if plan.hasMountNamespace || plan.mountsInCallerNamespace { try rootfs.finish(&pending) }
 
         let fdDirectory = try proc.open(try proc.selfPath("fd"), O_RDONLY | O_DIRECTORY)
         let attributes = ProcessAttributes(process: plan.process, linux: spec.linux)

@@ -80,6 +80,8 @@ int apus_close_range_cloexec(unsigned int first);
 int apus_capset(uint32_t version, const uint32_t effective[2], const uint32_t permitted[2], const uint32_t inheritable[2]);
 /* openat2(2) with the given resolve flags; -1 with errno on failure. */
 int apus_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+/* The ID of the mount `path` is on (statx STATX_MNT_ID, not following a final symlink); -1 with errno. */
+int64_t apus_mount_id(const char *path);
 int apus_ioctl_int(int fd, unsigned long request, unsigned long arg);
 int apus_ioctl_ptr(int fd, unsigned long request, void *arg);
 int apus_pidfd_open(pid_t pid);
