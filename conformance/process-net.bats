@@ -19,12 +19,13 @@ setup() {
 }
 
 teardown() {
-	teardown_bundle
-	[ -n "${NETNS:-}" ] && umount "$NETNS" 2>/dev/null
+	# first: teardown_bundle's status is the teardown's
 	local d
 	for d in "$VA" "$VB" "$VC" "$VD"; do
 		ip link del "$d" 2>/dev/null || true
 	done
+	if [ -n "${NETNS:-}" ]; then umount "$NETNS" 2>/dev/null || true; fi
+	teardown_bundle
 }
 
 needs_netdevices() {
