@@ -26,6 +26,16 @@ notify_profile() {
 		--arg sock "$SOCK" --arg meta "$1" --argjson flags "${2:-[]}"
 }
 
+# strace_rt OUT ARGS...: the runtime under `strace -f -e trace=seccomp -o OUT`.
+strace_rt() {
+	local out=$1
+	shift
+	(
+		_close_fds
+		exec strace -f -o "$out" -e trace=seccomp "$RUNTIME" --root "$ROOT" "$@"
+	) </dev/null
+}
+
 # agent_message N: the Nth state message the agent received (1-based).
 agent_message() {
 	grep -v '"notified"' "$LOG" | sed -n "${1}p"
@@ -95,9 +105,11 @@ agent_message() {
 	start_agent
 	notify_profile errno=72 '["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]'
 	set_args sh -c 'mkdir /tmp/x 2>&1; echo rc=$?'
-	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	# the flag as the kernel gets it: strace shows the seccomp(2) call
+	run strace_rt "$TESTDIR/strace.out" run --bundle "$BUNDLE" "$(unique_id)"
 	assert_status 0
 	assert_output_contains "Multihop attempted"
+	grep -q 'SECCOMP_SET_MODE_FILTER, .*SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' "$TESTDIR/strace.out"
 }
 
 @test "seccomp notify: WAIT_KILLABLE_RECV without a NOTIFY rule is refused naming the flag" {
