@@ -212,3 +212,22 @@ assert_rule() {
 	check_json
 	assert_equal "$(jq -r '.risks[] | select(.id == "readonly-rootfs-off") | .severity' <<<"$output")" low
 }
+
+@test "check: net devices, Intel RDT, LSM labels and seccomp flags go through create's support checks" {
+	[ ! -d /sys/kernel/security/apparmor ] && ! grep -qw 'selinuxfs\|resctrl' /proc/self/mountinfo ||
+		skip "the host has AppArmor, SELinux or resctrl"
+	update_config '.linux.netDevices = {"apusnodev0": {}}
+		| .linux.intelRdt = {"l3CacheSchema": "L3:0=f"}
+		| .process.apparmorProfile = "apus-test"
+		| .process.selinuxLabel = "system_u:system_r:container_t:s0"
+		| .linux.mountLabel = "system_u:object_r:container_file_t:s0"
+		| .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}'
+	runtime check --bundle "$BUNDLE"
+	assert_status 1
+	assert_output_contains 'config.json: linux.netDevices.apusnodev0: no network device "apusnodev0" on the host'
+	assert_output_contains "config.json: linux.intelRdt.l3CacheSchema: Intel RDT/CAT is not enabled"
+	assert_output_contains "config.json: process.apparmorProfile: apparmor profile is specified in config, but apparmor is not enabled"
+	assert_output_contains "config.json: process.selinuxLabel: selinux label is specified in config"
+	assert_output_contains "config.json: linux.mountLabel: mount label is specified in config"
+	assert_output_contains "config.json: linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule"
+}

@@ -564,6 +564,10 @@ features_json() {
 			if [ "$feature" = seccomp ]; then
 				assert_status 0
 				assert_output_contains config-ran
+			elif [ "$status" -ne 0 ]; then
+				# "enabled" means compiled in (features.md): a host without the LSM is a clear refusal
+				[[ "$output" != *config-ran* ]]
+				assert_output_contains_i "$feature"
 			fi
 		else
 			# claimed unsupported: refused up front, never silently ignored

@@ -141,11 +141,18 @@ extension Validator {
     private mutating func checkNetDevices(_ devices: [String: NetDevice]?, _ at: JSONPath) {
         guard let devices, !devices.isEmpty else { return }
         if !has(.network) { fail(at, "requires a network namespace") }
+        var targets: [String: String] = [:]
         for name in devices.keys.sorted() {
             if !Validator.isValidInterfaceName(name) { fail(at.key(name), "invalid network device name \(quoted(name))") }
             if let inner = devices[name]?.name, !inner.isEmpty, !Validator.isValidInterfaceName(inner) {
                 fail(at.key(name).key("name"), "invalid network device name \(quoted(inner))")
             }
+            // Two devices cannot have one name in the container.
+            let target = (devices[name]?.name ?? "").isEmpty ? name : devices[name]!.name!
+            if let other = targets[target] {
+                fail(at.key(name), "has the same name in the container (\(quoted(target))) as linux.netDevices.\(other)")
+            }
+            targets[target] = name
         }
     }
 

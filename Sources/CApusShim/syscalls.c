@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -125,7 +128,12 @@ int apus_pidfd_send_signal(int pidfd, int sig)
 int apus_send_fd(int sock, int fd)
 {
     char byte = 0;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    return apus_send_fd_data(sock, fd, &byte, 1);
+}
+
+int apus_send_fd_data(int sock, int fd, const void *data, size_t len)
+{
+    struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
@@ -141,7 +149,27 @@ int apus_send_fd(int sock, int fd)
     do {
         n = sendmsg(sock, &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
+    if (n >= 0 && (size_t)n != len) {
+        errno = EMSGSIZE;
+        return -1;
+    }
     return n < 0 ? -1 : 0;
+}
+
+int apus_setns(int fd, int nstype)
+{
+    return setns(fd, nstype);
+}
+
+int apus_memfd(const char *name)
+{
+    return memfd_create(name, MFD_CLOEXEC);
+}
+
+int apus_seccomp_set_filter(unsigned int flags, const void *filter, unsigned short len)
+{
+    struct sock_fprog prog = { .len = len, .filter = (struct sock_filter *)filter };
+    return (int)syscall(SYS_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, &prog);
 }
 
 int apus_recv_fd(int sock)

@@ -87,9 +87,6 @@ enum Handlers {
     static func exec(_ inv: Invocation) throws -> Int32 {
         try SealedExecutable.ensure()
         let f = inv.flags
-        for unsupported in ["process-label", "apparmor"] where !(f.string(unsupported) ?? "").isEmpty {
-            throw RuntimeError.usage("--\(unsupported) is not supported by this version of apus")
-        }
         var o = ExecOptions()
         o.processFile = f.string("process")
         o.consoleSocket = f.string("console-socket")
@@ -104,6 +101,8 @@ enum Handlers {
         o.overrides.args = Array(inv.args.dropFirst())
         o.overrides.env = f.strings("env")
         o.overrides.cwd = f.string("cwd")
+        o.overrides.apparmorProfile = f.string("apparmor")
+        o.overrides.processLabel = f.string("process-label")
         o.overrides.tty = f.bool("tty")
         o.overrides.user = f.string("user")
         o.overrides.additionalGids = f.strings("additional-gids")

@@ -103,13 +103,6 @@ enum CgroupFile {
     static func hugePageSize(directoryName name: String) -> String? {
         guard name.hasPrefix("hugepages-"), name.hasSuffix("kB"),
               let kb = UInt64(name.dropFirst("hugepages-".count).dropLast(2)) else { return nil }
-        let units = ["KB", "MB", "GB", "TB", "PB"]
-        var value = Double(kb), unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        let text = value == value.rounded() ? String(UInt64(value)) : String(value)
-        return text + units[unit]
+        return HugeTLB.pageSizeName(kilobytes: kb)
     }
 }

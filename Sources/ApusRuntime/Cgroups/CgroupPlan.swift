@@ -148,10 +148,6 @@ extension CgroupHost {
 
     /// /sys/kernel/mm/hugepages/hugepages-2048kB → "2MB" (runc's names).
     static func kernelHugePageSizes() -> [String] {
-        ((try? FS.listDirectory("/sys/kernel/mm/hugepages")) ?? []).compactMap { name in
-            guard name.hasPrefix("hugepages-"), name.hasSuffix("kB"),
-                  let kb = UInt64(name.dropFirst("hugepages-".count).dropLast(2)) else { return nil }
-            return HugeTLB.pageSizeName(kilobytes: kb)
-        }
+        ((try? FS.listDirectory("/sys/kernel/mm/hugepages")) ?? []).compactMap(CgroupFile.hugePageSize(directoryName:))
     }
 }

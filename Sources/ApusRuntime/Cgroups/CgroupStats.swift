@@ -78,11 +78,6 @@ struct CgroupStats: Equatable {
         return s
     }
 
-    /// The huge page sizes of this host, as runc names them.
-    static func hostHugePageSizes() -> [String] {
-        ((try? FS.listDirectory("/sys/kernel/mm/hugepages")) ?? []).compactMap(CgroupFile.hugePageSize(directoryName:))
-    }
-
     /// One controller's files in the container's directory.
     private struct Reader {
         let paths: [String: String]

@@ -152,11 +152,19 @@ public struct Runtime {
         }
 
         _ = try parentEnd.receive(expecting: APUS_SYNC_HOOKS, step: "setting up the rootfs")
+        try NetDevices.move(plan.spec.linux?.netDevices, intoNamespaceOf: pid)
+        if let rdt = plan.spec.linux?.intelRdt {
+            guard let resctrl = Resctrl.mounted() else { throw Resctrl.problems(rdt, resctrl: nil)[0] }
+            cleanup.intelRdt = (resctrl, rdt)
+            try resctrl.apply(rdt, id: plan.id, pid: pid)
+        }
         let state = StateOutput.oci(record, status: .creating)
         try Hooks.run(.prestart, hooks: plan.spec.hooks, state: state)
         try Hooks.run(.createRuntime, hooks: plan.spec.hooks, state: state)
         try parentEnd.send(APUS_SYNC_HOOKS_DONE, value: pid)
-        _ = try parentEnd.receive(expecting: APUS_SYNC_READY, step: "setting up the container")
+        let agent = SeccompNotify.Agent(plan.spec.linux?.seccomp, pid: pid,
+                                        state: StateOutput.ociState(record, status: .creating))
+        _ = try SeccompNotify.receive(parentEnd, until: APUS_SYNC_READY, step: "setting up the container", agent: agent)
         if plan.mountsInCallerNamespace { record.callerRootfsMount = CallerNamespaceMounts.mountID(plan.rootfs) }
         log.debug("create \(plan.id): init \(pid) ready, waiting on the exec fifo")
         try dir.save(record)
@@ -195,11 +203,13 @@ struct Cleanup {
     let startedUnit = StartedUnit()
 
     final class StartedUnit { var name: String? }
+    var intelRdt: (Resctrl, IntelRdt)?
 
     mutating func run() {
         children.kill()
         if let name = startedUnit.name { try? SystemdCgroup.stop(unit: name) }
         if removesCgroups { try? intent.removeCgroups() }
+        if let (resctrl, rdt) = intelRdt { resctrl.remove(rdt, id: dir.id) }
         try? intent.detachCallerMounts()
         try? dir.remove()
     }

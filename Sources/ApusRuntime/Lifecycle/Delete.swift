@@ -62,6 +62,9 @@ extension Runtime {
             if let unit = record.systemdUnit { stopUnit(unit, id: record.id) }
             try Cgroups.destroy(record.cgroupPaths)
         }
+        if let resctrl = Resctrl.mounted(), let rdt = (try? savedSpec(dir))?.linux?.intelRdt {
+            resctrl.remove(rdt, id: record.id)
+        }
         if let bind = record.callerRootfsMount { try CallerNamespaceMounts.detach(rootfs: record.rootfs, bind: bind) }
         if record.hasPoststopHooks, let spec = try? savedSpec(dir) {
             Hooks.runWarning(.poststop, hooks: spec.hooks, state: StateOutput.oci(record, status: .stopped)) {

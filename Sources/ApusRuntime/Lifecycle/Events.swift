@@ -39,7 +39,7 @@ struct StatsProbe {
     let record: ContainerRecord
     let pidfd: Int32
     let proc: ProcFS
-    let hugePageSizes = CgroupStats.hostHugePageSizes()
+    let hugePageSizes = CgroupHost.kernelHugePageSizes()
 
     /// `pidfd`: the verified init's (`Runtime.openInit`), closed by `close`.
     init(record: ContainerRecord, pidfd: Int32) throws {

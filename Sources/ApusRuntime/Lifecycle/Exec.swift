@@ -14,6 +14,9 @@ public struct ExecOverrides {
     public var additionalGids: [String] = []
     public var capabilities: [String] = []
     public var noNewPrivileges = false
+    /// --apparmor, --process-label
+    public var apparmorProfile: String?
+    public var processLabel: String?
     public init() {}
 }
 
@@ -80,8 +83,13 @@ extension Runtime {
                 try spawner.spawn(&children) { ExecPlan.run(plan, sync: $0) }
             }
             defer { channel.close() }
-            _ = try channel.receive(expecting: APUS_SYNC_READY, step: "setting up the process")
+            let agent = SeccompNotify.Agent(spec.linux?.seccomp, pid: children.pid,
+                                            state: StateOutput.ociState(record, status: .running))
+            _ = try SeccompNotify.receive(channel, until: APUS_SYNC_READY, step: "setting up the process", agent: agent)
             try Cgroups.join(pid: children.pid, cgroupPaths)
+            if let rdt = spec.linux?.intelRdt, let resctrl = Resctrl.mounted() {
+                try resctrl.join(rdt, id: id, pid: children.pid)
+            }
             // Where real-time policies and cpusets are checked: in its cgroups.
             try ProcessAttributes.applyToExec(process, pid: children.pid)
             try channel.send(APUS_SYNC_GO)
@@ -184,7 +192,23 @@ extension Runtime {
             p.capabilities = caps
         }
         if o.noNewPrivileges { p.noNewPrivileges = true }
+        try applyLabels(o, to: &p)
         return p
+    }
+}
+
+/// --apparmor and --process-label replace the container's labels, when
+/// the host has the LSM (the same check as the config's).
+private func applyLabels(_ o: ExecOverrides, to p: inout Process) throws {
+    guard !(o.apparmorProfile ?? "").isEmpty || !(o.processLabel ?? "").isEmpty else { return }
+    let host = LSM.host
+    if let profile = o.apparmorProfile, !profile.isEmpty {
+        guard host.apparmor else { throw RuntimeError.usage("--apparmor: \(LSM.noAppArmor)") }
+        p.apparmorProfile = profile
+    }
+    if let label = o.processLabel, !label.isEmpty {
+        guard host.selinux else { throw RuntimeError.usage("--process-label: \(LSM.noSELinux("selinux label"))") }
+        p.selinuxLabel = label
     }
 }
 
@@ -200,7 +224,7 @@ struct ExecPlan {
     var preserveFDs: Int32
 
     static func run(_ plan: ExecPlan, sync: SyncChannel) -> Never {
-        let path: String, env: [String], filter: SeccompFilter?
+        let path: String, env: [String]
         do {
             // Nothing the caller of `apus exec` holds open (a host directory) may reach the container.
             try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs, keep: [sync.fd, plan.consoleSocketFD])
@@ -211,10 +235,14 @@ struct ExecPlan {
                 try Console.setUp(socketFD: plan.consoleSocketFD, size: plan.process.consoleSize, bindConsole: false,
                                   forRelay: plan.consoleIsRelay)
             }
-            filter = try ProcessSetup.finalize(plan.process, attributes: plan.attributes, seccomp: plan.seccomp, keyring: nil,
+            let filter = try ProcessSetup.finalize(plan.process, attributes: plan.attributes, seccomp: plan.seccomp, keyring: nil,
                                                preserveFDs: plan.preserveFDs, proc: nil)
             path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
             env = ProcessSetup.environment(plan.process, listenFDs: 0)
+            // As for the init: loaded (with no_new_privs) and its listener
+            // with the agent before READY.
+            try filter?.load()
+            try SeccompNotify.handOver(filter, sync: sync)
             try sync.send(APUS_SYNC_READY)
             // The parent puts us in the container's cgroups, then says go;
             // if it died meanwhile, nothing runs.
@@ -222,10 +250,6 @@ struct ExecPlan {
             sync.close()
         } catch {
             ContainerInit.report(error, sync: sync)
-            _exit(1)
-        }
-        do { try filter?.load() } catch {
-            writeStderr("apus: \(error)\n")
             _exit(1)
         }
         let err = ProcessSetup.exec(path, args: plan.process.args ?? [], env: env)

@@ -2,7 +2,6 @@ import ApusSpec
 import CSeccomp
 
 /// `apus features`: what this build really supports, and nothing more.
-/// Grows as the runtime does (AppArmor, SELinux, ... are still missing).
 /// process.scheduler, ioPriority, execCPUAffinity and linux.personality
 /// have no features entry; memoryPolicy lists every mode and flag.
 public enum FeaturesReport {
@@ -15,13 +14,14 @@ public enum FeaturesReport {
         linux.capabilities = Capability.allCases.map { $0.rawValue }
         linux.cgroup = CgroupFeatures(v1: true, v2: true, systemd: true, systemdUser: false, rdma: true)
         linux.seccomp = seccompFeatures
-        linux.apparmor = EnabledFeature(enabled: false)
-        linux.selinux = EnabledFeature(enabled: false)
-        linux.intelRdt = IntelRdtFeatures(enabled: false)
+        // "Compiled in", not "enabled on this host" (features.md): applied when the host has them.
+        linux.apparmor = EnabledFeature(enabled: true)
+        linux.selinux = EnabledFeature(enabled: true)
+        linux.intelRdt = IntelRdtFeatures(enabled: true, schemata: true, monitoring: true)
         linux.memoryPolicy = MemoryPolicyFeatures(modes: MemoryPolicyMode.allCases.map(\.rawValue),
                                                   flags: MemoryPolicyFlag.allCases.map(\.rawValue))
         linux.mountExtensions = MountExtensionsFeatures(idmap: EnabledFeature(enabled: true))
-        linux.netDevices = EnabledFeature(enabled: false)
+        linux.netDevices = EnabledFeature(enabled: true)
         f.linux = linux
         f.annotations = ["io.github.apus.version": "0.1.0"]
         return f
@@ -31,12 +31,12 @@ public enum FeaturesReport {
 extension FeaturesReport {
     static var seccompFeatures: SeccompFeatures {
         var s = SeccompFeatures(enabled: true)
-        s.actions = SeccompAction.allCases.filter { $0 != .SCMP_ACT_NOTIFY }.map { $0.rawValue }
+        s.actions = SeccompAction.allCases.map { $0.rawValue }
         s.operators = SeccompOperator.allCases.map { $0.rawValue }
         s.archs = SeccompArch.allCases.filter { seccomp_arch_resolve_name(SeccompFilter.archName($0)) != 0 }.map { $0.rawValue }
-        let flags: [SeccompFlag] = [.SECCOMP_FILTER_FLAG_TSYNC, .SECCOMP_FILTER_FLAG_LOG, .SECCOMP_FILTER_FLAG_SPEC_ALLOW]
+        // WAIT_KILLABLE_RECV is set by apus itself (SeccompFilter.loadWithOwnFlags).
         s.knownFlags = SeccompFlag.allCases.map { $0.rawValue }
-        s.supportedFlags = flags.map { $0.rawValue }
+        s.supportedFlags = s.knownFlags
         return s
     }
 }

@@ -17,6 +17,12 @@ public enum StateOutput {
         return b.json
     }
 
+    /// The same state, typed (for the seccomp agent's message).
+    static func ociState(_ r: ContainerRecord, status: ContainerStatus) -> ContainerState {
+        ContainerState(ociVersion: specVersion, id: r.id, status: status.rawValue, pid: Int(r.pid),
+                       bundle: r.bundle, annotations: r.annotations ?? [:])
+    }
+
     public static func runcState(_ r: ContainerRecord, status: ContainerStatus) -> JSONValue {
         var b = ObjectBuilder()
         b.set("ociVersion", specVersion)

@@ -20,10 +20,10 @@ enum Support {
             out += unsupportedAll(p, at: JSONPath.root.key("process")).map { .unsupported(path: $0.path, reason: $0.message) }
         }
         let l = spec.linux
-        reject("linux.mountLabel", !(l?.mountLabel ?? "").isEmpty, "SELinux is not supported by this version of apus")
+        if !(l?.mountLabel ?? "").isEmpty { out += LSM.host.problems(mountLabel: l?.mountLabel) }
         if let s = l?.seccomp { out += SeccompFilter.unsupported(s) }
-        reject("linux.intelRdt", l?.intelRdt != nil)
-        reject("linux.netDevices", !(l?.netDevices ?? [:]).isEmpty)
+        if let rdt = l?.intelRdt { out += Resctrl.problems(rdt, resctrl: Resctrl.mounted()) }
+        out += NetDevices.problems(l?.netDevices)
         // Every option has its effect on its kind of mount, or is an error here.
         for (i, m) in (spec.mounts ?? []).enumerated() { out += MountRequest(m, index: i).problems }
         // Namespace paths must exist and be of their type, and no namespaced
@@ -45,11 +45,8 @@ enum Support {
 
     static func unsupportedAll(_ p: Process, at path: JSONPath) -> [SpecError] {
         var out: [SpecError] = []
-        if !(p.apparmorProfile ?? "").isEmpty {
-            out.append(SpecError("AppArmor is not supported by this version of apus", at: path.key("apparmorProfile")))
-        }
-        if !(p.selinuxLabel ?? "").isEmpty {
-            out.append(SpecError("SELinux is not supported by this version of apus", at: path.key("selinuxLabel")))
+        if !(p.apparmorProfile ?? "").isEmpty || !(p.selinuxLabel ?? "").isEmpty {
+            out += LSM.host.problems(p, at: path)
         }
         // The kernel keeps a nice value only for SCHED_OTHER and SCHED_BATCH.
         if let s = p.scheduler, let nice = s.nice, nice != 0,

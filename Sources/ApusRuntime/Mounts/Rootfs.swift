@@ -51,6 +51,7 @@ struct Rootfs {
         var mounts = SpecMounts(safe: safe, sources: sources, rootPropagation: explicit,
                                 cgroupPaths: cgroupPaths, inCgroupNamespace: inCgroupNamespace)
         defer { mounts.close() }
+        mounts.mountLabel = spec.linux?.mountLabel
         let requests = (spec.mounts ?? []).enumerated().map { MountRequest($0.element, index: $0.offset) }
         for r in requests { try mounts.make(r) }
         // Like runc, a missing process.cwd is created (inside the rootfs).

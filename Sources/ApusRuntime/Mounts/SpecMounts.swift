@@ -9,6 +9,8 @@ import Glibc
 /// trees cloned here. Propagation, tmpcopyup and the late "ro" work on the
 /// mount's own fd, so no destination is ever resolved a second time.
 struct SpecMounts {
+    /// linux.mountLabel: the SELinux context of the new filesystems.
+    var mountLabel: String?
     let safe: SafePath
     var sources: MountSources
     /// linux.rootfsPropagation when set: bind trees follow it as the rest
@@ -98,7 +100,8 @@ struct SpecMounts {
         if later { attrs.set &= ~MountFD.rdonly }
         // A read-only filesystem is read-only in its superblock too, as mount(2) makes it.
         let flags = r.options.superblock + (readOnly && !later ? ["ro"] : [])
-        let mount = try Self.newFilesystem(r.type, source: r.mount.source ?? r.type, flags: flags, data: r.options.data,
+        let mount = try Self.newFilesystem(r.type, source: r.mount.source ?? r.type, flags: flags,
+                                           data: r.options.data + LSM.mountData(mountLabel, type: r.type),
                                            attrs: attrs.set, step: step)
         var kept = false
         defer { if !kept { Glibc.close(mount) } }

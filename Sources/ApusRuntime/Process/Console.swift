@@ -96,7 +96,7 @@ enum Console {
     /// Connects to the --console-socket path before the fork: after
     /// pivot_root the host path is out of reach.
     static func connect(_ path: String) throws -> Int32 {
-        try UnixSocket.connect(path, step: "connecting to the console socket")
+        try connectUnixSocket(path, what: "console socket")
     }
 }
 

@@ -18,17 +18,13 @@ enum ContainerInit {
             _exit(1)
         }
         let path: String
-        let env: [String]
         do {
             path = try waitForStartThenPrepareExec(plan, ready)
-            env = ProcessSetup.environment(plan.process, listenFDs: plan.listenFDs)
-            // With no_new_privs the filter goes on last, so it need not allow apus's own setup.
-            try ready.seccomp?.load()
         } catch {
             writeStderr("apus: \(error)\n")
             _exit(1)
         }
-        let err = ProcessSetup.exec(path, args: plan.process.args ?? [], env: env)
+        let err = ProcessSetup.exec(path, args: plan.process.args ?? [], env: ready.env)
         writeStderr("apus: exec \(path): \(errnoText(err))\n")
         _exit(127)
     }
@@ -37,8 +33,8 @@ enum ContainerInit {
     struct Ready {
         /// The init's pid in the host's pid namespace (for the hooks' state).
         var hostPID: Int32
-        /// The seccomp filter still to load before exec (nil if none, or loaded).
-        var seccomp: SeccompFilter?
+        /// The program's environment (read before the seccomp filter).
+        var env: [String]
         /// The init's /proc/<pid>/fd directory in a verified procfs, opened
         /// before seccomp, to reopen the exec fifo from.
         var fdDirectory: Int32
@@ -101,9 +97,14 @@ enum ContainerInit {
         let seccomp = try ProcessSetup.finalize(plan.process, attributes: attributes, seccomp: spec.linux?.seccomp,
                                                 keyring: plan.noNewKeyring ? nil : "_ses.\(plan.id)",
                                                 preserveFDs: plan.preserveFDs, proc: proc)
+        let env = ProcessSetup.environment(plan.process, listenFDs: plan.listenFDs)
+        // With no_new_privs the filter goes on last, still before the wait
+        // for start: startContainer hooks run under it (runc's order).
+        try seccomp?.load()
+        try SeccompNotify.handOver(seccomp, sync: sync)
         try sync.send(APUS_SYNC_READY)
         sync.close()
-        return Ready(hostPID: hostPID, seccomp: seccomp, fdDirectory: fdDirectory)
+        return Ready(hostPID: hostPID, env: env, fdDirectory: fdDirectory)
     }
 
     /// Blocks on the exec fifo until `apus start` opens it, then runs the

@@ -14,13 +14,15 @@ enum ProcessSetup {
     /// filter can be loaded: a profile older than those syscalls must not
     /// break the runtime's own setup. Scheduling and the other attributes
     /// need privileges, so they come before the capability drop.
-    /// Returns the seccomp filter still to be loaded right before execve
-    /// (with no_new_privs), or nil.
+    /// Returns the seccomp filter (nil if none): loaded already, or (with
+    /// no_new_privs) for the caller to load as the last step of its setup;
+    /// either way its notify listener is still to be handed over.
     static func finalize(_ process: Process, attributes: ProcessAttributes, seccomp profile: Seccomp?,
                          keyring: String?, preserveFDs: Int32, proc: ProcFS?) throws -> SeccompFilter? {
         let lastCap = try Capabilities.lastCap()
         try rlimits(process)
         try oomScoreAdj(process, proc: proc)
+        try LSM.applyKeyCreate(process, write: LSM.procWriter(proc))
         if let keyring { try Keyring.joinNew(name: keyring) }
         try attributes.apply()
         try fixStdioOwnership(process.user)
@@ -28,13 +30,13 @@ enum ProcessSetup {
         defer { cwd.close() }
         let program = process.args?.first ?? ""
         if cwd.entered { _ = try lookPath(program, env: process.env ?? []) }
+        try LSM.applyExec(process, write: LSM.procWriter(proc))
         try noNewPrivileges(process)
         try markCloseOnExec(from: 3 + preserveFDs)
-        var seccomp = try profile.map { try SeccompFilter($0) }
+        let seccomp = try profile.map { try SeccompFilter($0) }
         if process.noNewPrivileges != true {
             // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the drop.
             try seccomp?.load()
-            seccomp = nil
         }
         try Capabilities.dropBounding(process.capabilities, lastCap: lastCap)
         try Capabilities.setKeepCaps(true)

@@ -1,13 +1,27 @@
 import ApusSpec
+import CApusShim
 import CSeccomp
 import Glibc
 
-/// `linux.seccomp` compiled with libseccomp. The filter is built before the
-/// init reports READY (so a bad profile fails `create`) and loaded as late
-/// as possible: right before execve when no_new_privs is set, otherwise
-/// before the capabilities are dropped (loading needs CAP_SYS_ADMIN then).
+/// `linux.seccomp` compiled with libseccomp. The filter is built and
+/// loaded before the process reports READY (so a bad profile fails
+/// `create`): as the last step of its setup when no_new_privs is set,
+/// otherwise before the capabilities are dropped (loading needs
+/// CAP_SYS_ADMIN then). With SCMP_ACT_NOTIFY rules the listener goes to
+/// the seccomp agent (SeccompNotify.swift).
 final class SeccompFilter {
     private let ctx: scmp_filter_ctx
+    /// seccomp(2) flags libseccomp 2.5 cannot set (WAIT_KILLABLE_RECV):
+    /// when non-zero, the filter is exported and loaded by apus itself.
+    private var ownFlags: UInt32 = 0
+    private(set) var loaded = false
+    /// The notify listener once loaded (SCMP_ACT_NOTIFY rules), else -1.
+    private(set) var listener: Int32 = -1
+
+    /// Whether the profile has SCMP_ACT_NOTIFY rules (and so a listener).
+    static func notifies(_ s: Seccomp) -> Bool {
+        (s.syscalls ?? []).contains { $0.action == .SCMP_ACT_NOTIFY }
+    }
 
     /// The libseccomp action for a spec action (the SCMP_ACT_* macros take
     /// arguments, so Swift cannot import them).
@@ -48,12 +62,16 @@ final class SeccompFilter {
     /// before anything is created.
     static func unsupported(_ s: Seccomp) -> [RuntimeError] {
         var out: [RuntimeError] = []
-        if s.defaultAction == .SCMP_ACT_NOTIFY || (s.syscalls ?? []).contains(where: { $0.action == .SCMP_ACT_NOTIFY })
-            || !(s.listenerPath ?? "").isEmpty {
-            out.append(.unsupported(path: "linux.seccomp", reason: "SCMP_ACT_NOTIFY and listenerPath are not supported by this version of apus yet"))
+        for (i, rule) in (s.syscalls ?? []).enumerated() where rule.action == .SCMP_ACT_NOTIFY {
+            // The listener is handed to apus over a socket after the filter is loaded: these must not wait for it.
+            for (j, name) in rule.names.enumerated() where SeccompNotify.handOverSyscalls.contains(name) {
+                out.append(.unsupported(path: "linux.seccomp.syscalls[\(i)].names[\(j)]",
+                                        reason: "SCMP_ACT_NOTIFY cannot be used for \"\(name)\" (apus hands the listener over with it)"))
+            }
         }
-        if (s.flags ?? []).contains(.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
-            out.append(.unsupported(path: "linux.seccomp.flags", reason: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs libseccomp 2.6"))
+        if let i = (s.flags ?? []).firstIndex(of: .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV), !notifies(s) {
+            out.append(.unsupported(path: "linux.seccomp.flags[\(i)]",
+                                    reason: "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule (the kernel refuses it without a listener)"))
         }
         for (i, a) in (s.architectures ?? []).enumerated() where seccomp_arch_resolve_name(archName(a)) == 0 {
             out.append(.unsupported(path: "linux.seccomp.architectures[\(i)]",
@@ -87,7 +105,17 @@ final class SeccompFilter {
             case .SECCOMP_FILTER_FLAG_TSYNC: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), "seccomp_attr_set(CTL_TSYNC)")
             case .SECCOMP_FILTER_FLAG_LOG: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1), "seccomp_attr_set(CTL_LOG)")
             case .SECCOMP_FILTER_FLAG_SPEC_ALLOW: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1), "seccomp_attr_set(CTL_SSB)")
-            case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: break // rejected by unsupported()
+            case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: ownFlags = Self.FLAG_NEW_LISTENER | Self.FLAG_WAIT_KILLABLE_RECV
+            }
+        }
+        if ownFlags != 0 {
+            for flag in s.flags ?? [] {
+                switch flag {
+                case .SECCOMP_FILTER_FLAG_TSYNC: ownFlags |= Self.FLAG_TSYNC | Self.FLAG_TSYNC_ESRCH
+                case .SECCOMP_FILTER_FLAG_LOG: ownFlags |= Self.FLAG_LOG
+                case .SECCOMP_FILTER_FLAG_SPEC_ALLOW: ownFlags |= Self.FLAG_SPEC_ALLOW
+                case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: break
+                }
             }
         }
         for arch in s.architectures ?? [] {
@@ -149,8 +177,43 @@ final class SeccompFilter {
         }
     }
 
+    // linux/seccomp.h
+    static let FLAG_TSYNC: UInt32 = 1 << 0, FLAG_LOG: UInt32 = 1 << 1, FLAG_SPEC_ALLOW: UInt32 = 1 << 2
+    static let FLAG_NEW_LISTENER: UInt32 = 1 << 3, FLAG_TSYNC_ESRCH: UInt32 = 1 << 4, FLAG_WAIT_KILLABLE_RECV: UInt32 = 1 << 5
+
+    /// Loads the filter (once); with SCMP_ACT_NOTIFY rules, `listener` is
+    /// then the notify fd (libseccomp asks the kernel for one by itself).
     func load() throws {
-        try Self.check(seccomp_load(ctx), "seccomp_load()")
+        guard !loaded else { return }
+        if ownFlags != 0 {
+            listener = try loadWithOwnFlags()
+        } else {
+            try Self.check(seccomp_load(ctx), "seccomp_load()")
+            let fd = seccomp_notify_fd(ctx)
+            if fd >= 0 { listener = fd }
+        }
+        loaded = true
+    }
+
+    /// The listener, now the caller's to close (nil if there is none).
+    func takeListener() -> Int32? {
+        guard listener >= 0 else { return nil }
+        defer { listener = -1 }
+        return listener
+    }
+
+    /// The BPF program libseccomp generates, loaded with seccomp(2) and
+    /// flags libseccomp 2.5 does not know; returns the listener fd.
+    private func loadWithOwnFlags() throws -> Int32 {
+        let memfd = apus_memfd("apus-seccomp")
+        try ApusRuntime.check(memfd, "setting up seccomp", "memfd_create()")
+        defer { close(memfd) }
+        try Self.check(seccomp_export_bpf(ctx, memfd), "seccomp_export_bpf()")
+        lseek(memfd, 0, SEEK_SET)
+        let program = try FS.readAll(memfd, path: "(seccomp program)")
+        let fd = program.withUnsafeBytes { apus_seccomp_set_filter(ownFlags, $0.baseAddress, UInt16($0.count / 8)) }
+        try ApusRuntime.check(fd, "setting up seccomp", "seccomp(SECCOMP_SET_MODE_FILTER, \(ownFlags))")
+        return fd
     }
 
     private static func check(_ rc: Int32, _ call: String) throws {

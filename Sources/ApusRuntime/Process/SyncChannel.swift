@@ -24,15 +24,21 @@ struct SyncChannel {
     /// Receives the next message; a child's error report or an early EOF
     /// becomes the error the user sees.
     func receive(expecting type: apus_sync_type, step: String) throws -> apus_sync_msg {
+        let msg = try receiveAny(step: step)
+        if msg.type != Int32(type.rawValue) {
+            throw RuntimeError.other("\(step): unexpected message \(msg.type) from the container process")
+        }
+        return msg
+    }
+
+    /// The next message, whatever its type (errors and EOF as above).
+    func receiveAny(step: String) throws -> apus_sync_msg {
         var msg = apus_sync_msg()
         let rc = apus_sync_recv(fd, &msg)
         if rc < 0 { throw RuntimeError.syscall(step: step, call: "recv(sync socket)", errno: errno) }
         if rc == 0 { throw RuntimeError.initFailed(step: "\(step): the container process exited", errno: 0) }
         if msg.type == Int32(APUS_SYNC_ERROR.rawValue) {
             throw RuntimeError.initFailed(step: Self.text(of: msg), errno: msg.value)
-        }
-        if msg.type != Int32(type.rawValue) {
-            throw RuntimeError.other("\(step): unexpected message \(msg.type) from the container process")
         }
         return msg
     }

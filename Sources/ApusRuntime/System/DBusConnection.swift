@@ -14,7 +14,7 @@ struct DBusConnection {
     /// Connects and authenticates (as our uid, from the socket's credentials).
     /// On the bus daemon's socket (not systemd's private one) call `hello`.
     init(path: String, step: String, timeoutMS: Int) throws {
-        fd = try UnixSocket.connect(path, step: step)
+        fd = try connectUnixSocket(path, what: "systemd manager")
         self.step = step
         do {
             try authenticate(deadline: Deadline(milliseconds: timeoutMS))
@@ -149,32 +149,3 @@ struct DBusConnection {
 }
 
 private struct TimedOut: Error {}
-
-enum UnixSocket {
-    /// A connected SOCK_STREAM Unix socket (close-on-exec).
-    static func connect(_ path: String, step: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        try check(fd, step, "socket(AF_UNIX)")
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            Glibc.close(fd)
-            throw RuntimeError.other("\(step): socket path is too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if rc < 0 {
-            let err = errno
-            Glibc.close(fd)
-            throw RuntimeError.syscall(step: step, call: "connect(\(path))", errno: err)
-        }
-        return fd
-    }
-}

@@ -112,6 +112,17 @@ struct ProcFS {
         return root
     }
 
+    /// The namespace file `name` ("net", ...) of process `pid`, opened
+    /// read-only: its magic link, followed on purpose one component below
+    /// a verified directory.
+    func namespace(of pid: Int32, _ name: String) throws -> Int32 {
+        let dir = try open("\(pid)/ns", O_RDONLY | O_DIRECTORY)
+        defer { Glibc.close(dir) }
+        let fd = openat(dir, name, O_RDONLY | O_CLOEXEC)
+        try check(fd, "opening the \(name) namespace of process \(pid)", "openat(/proc/\(pid)/ns/\(name))")
+        return fd
+    }
+
     /// The caller's fd directory, to reopen one of its fds (a magic link,
     /// followed only here, one component below a verified directory).
     func reopen(fd: Int32, _ flags: Int32) throws -> Int32 {

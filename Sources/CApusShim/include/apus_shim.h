@@ -26,6 +26,8 @@ enum apus_sync_type {
     APUS_SYNC_HOOKS_DONE = 6,   /* parent → init */
     APUS_SYNC_READY = 7,        /* init → parent: set up, about to wait for start */
     APUS_SYNC_GO = 8,           /* parent → exec'd process: in the cgroups now, exec */
+    APUS_SYNC_SECCOMP = 9,      /* process → parent: the seccomp listener follows (SCM_RIGHTS) */
+    APUS_SYNC_SECCOMP_DONE = 10, /* parent → process: the seccomp agent has it */
 };
 
 struct apus_sync_msg {
@@ -62,7 +64,13 @@ int apus_sync_send(int fd, int32_t type, int32_t value, const char *text);
 int apus_sync_recv(int fd, struct apus_sync_msg *msg);
 
 int apus_send_fd(int sock, int fd);
+/* One sendmsg: `len` bytes of data with `fd` in SCM_RIGHTS (the seccomp agent protocol). */
+int apus_send_fd_data(int sock, int fd, const void *data, size_t len);
 int apus_recv_fd(int sock);
+int apus_setns(int fd, int nstype);
+/* seccomp(SECCOMP_SET_MODE_FILTER, flags, {len, filter}): flags libseccomp 2.5 cannot set. */
+int apus_seccomp_set_filter(unsigned int flags, const void *filter, unsigned short len);
+int apus_memfd(const char *name); /* memfd_create(name, MFD_CLOEXEC) */
 
 int apus_pipe_cloexec(int fds[2]);
 int apus_setresuid(uid_t uid);
