@@ -391,6 +391,10 @@ assert_root_empty_e2e() {
 	assert_equal "$(jq -r '.[0].name' <<<"$output")" "$name"
 	assert_match '"mem_usage": *"[0-9.]+[kMG]?B / 67\.11MB"'
 	assert_equal "$(jq -r '.[0].pids' <<<"$output")" 1
+	run pm rm -f -t 0 "$name"
+	assert_status 0
+}
+
 @test "podman container checkpoint / restore: the process continues" {
 	[ -n "$E2E_CRIU" ] || skip "no working CRIU (make deps)"
 	local name=e2e-cr before after
