@@ -149,7 +149,9 @@ enum DeviceRules {
             try DevicesV1.apply(target, dir: dir)
         } else if let dir = paths["unified"] {
             try BPF.replaceDeviceProgram(in: dir, with: DeviceProgram.build(target))
-        } else {
+        } else if !(rules ?? []).isEmpty {
+            // Rules asked for and nowhere to enforce them (a rootless
+            // container without a delegated cgroup): never a silent skip.
             throw noController
         }
     }
@@ -163,7 +165,7 @@ enum DeviceRules {
         var out: [RuntimeError] = []
         do { _ = try target(rules) } catch let e as RuntimeError { out.append(e) } catch {}
         let v1 = hierarchies.contains { $0.key != "unified" && $0.key.split(separator: ",").contains("devices") }
-        if !v1 && !hierarchies.contains(where: { $0.key == "unified" }) { out.append(noController) }
+        if !(rules ?? []).isEmpty, !v1, !hierarchies.contains(where: { $0.key == "unified" }) { out.append(noController) }
         return out
     }
 }
