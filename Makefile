@@ -17,7 +17,7 @@ BATS ?= bats
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
 	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc suites install demo bench soak clean
 
 all: build
 
@@ -66,6 +66,21 @@ RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conform
 	conformance/check.bats conformance/inspect.bats,$(wildcard conformance/*.bats))
 
 test: deps build unit fuzz-short conformance conformance-runc
+
+# The field's own suites, runtime-tools' validation programs and runc's
+# tests/integration (docs/conformance.md). Not part of `make test`: they need
+# local checkouts (CI has none) and take long. SUITES_RUNTIME=/usr/sbin/runc
+# runs them against runc; results go to $(SUITES_DIR)/results/.
+SUITES_DIR ?= /var/cache/apus-suites
+SUITES_RUNTIME ?= $(CURDIR)/$(APUS)
+
+suites: build
+	@if [ ! -d $(SUITES_DIR)/runtime-tools/validation ] || [ ! -d $(SUITES_DIR)/runc/tests/integration ]; then \
+		echo "make suites: no checkouts in $(SUITES_DIR). Put opencontainers/runtime-tools at commit 260e151 in"; \
+		echo "$(SUITES_DIR)/runtime-tools and opencontainers/runc at tag v1.1.5 in $(SUITES_DIR)/runc"; \
+		echo "(git archive of each into that directory; see docs/conformance.md)."; exit 2; fi
+	RUNTIME=$(SUITES_RUNTIME) tools/suite-runtime-tools.sh $(SUITES_DIR)/runtime-tools
+	RUNTIME=$(SUITES_RUNTIME) tools/suite-runc-integration.sh $(SUITES_DIR)/runc
 
 install: build
 	install -D -m 0755 $(APUS) $(DESTDIR)$(PREFIX)/bin/apus
