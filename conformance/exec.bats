@@ -160,3 +160,27 @@ start_sleeper() {
 	[ "$status" -ne 0 ]
 	assert_output_contains "does not exist"
 }
+
+@test "exec: --log FILE is created even when nothing is logged; --debug --log-format json logs the exec as JSON lines" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	local log="$TESTDIR/exec-log.json"
+	runtime --log "$log" exec "$id" true
+	assert_status 0
+	[ -f "$log" ]
+	# containerd's shim reads such a file line by line as {"level","msg","time"}.
+	runtime --debug --log "$log" --log-format json exec "$id" sh -c 'exit 3'
+	assert_status 3
+	[[ "$output" != *'"level":"debug"'* ]]
+	jq -se 'length > 0 and all(type == "object" and (.level | type == "string")
+		and (.msg | type == "string") and (.time | type == "string"))' "$log"
+	jq -se 'any(.level == "debug")' "$log"
+}
+
+@test "exec: --debug without --log logs debug lines to stderr" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	runtime --debug exec "$id" true
+	assert_status 0
+	assert_output_contains "level=debug"
+}

@@ -55,3 +55,14 @@ load helpers
 	assert_output_contains "config.json: linux.resources.blockIO: not supported"
 	assert_root_empty
 }
+
+@test "resources: unified on a cgroup v1 or hybrid host -> invalid configuration (runc's words), nothing left" {
+	[ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] || skip "a pure cgroup v2 host"
+	update_config '.linux.resources.unified = {"memory.min": "131072"}'
+	id=$(unique_id)
+	create_container "$id"
+	assert_status 1
+	assert_output_contains "invalid configuration"
+	assert_output_contains "cannot use unified on cgroup v1"
+	assert_root_empty
+}

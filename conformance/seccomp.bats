@@ -93,3 +93,11 @@ seccomp() { update_config ".linux.seccomp = $1"; }
 	assert_output_contains "linux.seccomp"
 	assert_root_empty
 }
+
+@test "seccomp: SCMP_ACT_NOTIFY on write is refused in runc's words, nothing created" {
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"'"$TESTDIR"'/agent.sock","syscalls":[{"names":["write"],"action":"SCMP_ACT_NOTIFY"}]}'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	[ "$status" -ne 0 ]
+	assert_output_contains "SCMP_ACT_NOTIFY cannot be used for the write syscall"
+	assert_root_empty
+}

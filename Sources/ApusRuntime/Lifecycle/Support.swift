@@ -24,6 +24,9 @@ enum Support {
         if let s = l?.seccomp { out += SeccompFilter.unsupported(s) }
         reject("linux.intelRdt", l?.intelRdt != nil)
         reject("linux.netDevices", !(l?.netDevices ?? [:]).isEmpty)
+        // runc's words for it (tools match on "invalid configuration").
+        reject("linux.resources.unified", !(l?.resources?.unified ?? [:]).isEmpty && Cgroups.layout(Cgroups.hierarchies()) != .v2,
+               "invalid configuration: cannot use unified on cgroup v1")
         // Every option has its effect on its kind of mount, or is an error here.
         for (i, m) in (spec.mounts ?? []).enumerated() { out += MountRequest(m, index: i).problems }
         // Namespace paths must exist and be of their type, and no namespaced
