@@ -104,6 +104,7 @@ suite_busybox_rootfs() {
 		nogroup:x:65534:
 	EOF
 	echo 'root:*:10933:0:99999:7:::' >"$tmp/etc/shadow"
+	chmod 0755 "$tmp" # the image's "./": what the rootfs directory becomes
 	XZ_OPT="-1 -T0" tar -C "$tmp" --numeric-owner -cJf "$out.tmp" . && mv "$out.tmp" "$out"
 	rm -rf "$tmp"
 	[ -s "$out" ] || suite_die "could not make $out"
@@ -121,6 +122,7 @@ suite_debian_rootfs() {
 	debootstrap --variant=minbase "$release" "$tmp" >"$tmp.log" 2>&1 ||
 		{ rm -rf "$tmp"; suite_die "debootstrap failed: see $tmp.log"; }
 	rm -f "$tmp.log"
+	chmod 0755 "$tmp"
 	XZ_OPT="-1 -T0" tar -C "$tmp" --numeric-owner -cJf "$out.tmp" . && mv "$out.tmp" "$out"
 	rm -rf "$tmp"
 }

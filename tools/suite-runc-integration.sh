@@ -35,7 +35,7 @@ INTEGRATION=$CHECKOUT/tests/integration
 
 build() {
 	[ -f "$INTEGRATION/helpers.bash" ] || suite_die "$CHECKOUT is not a runc checkout"
-	suite_need_packages bats jq gawk gcc libseccomp-dev iproute2 util-linux
+	suite_need_packages bats jq gawk gcc libseccomp-dev iproute2 util-linux bsdutils
 	suite_go_env
 	local cmd
 	for cmd in recvtty sd-helper; do
@@ -59,15 +59,18 @@ regex_quote() {
 }
 
 run_file() {
-	local file=$1 base name n=0 out rc line
+	local file=$1 base name n=0 out rc line cmd
 	base=$(basename "$file" .bats)
 	: >"$RESULTS/tap/$base.tap.body"
 	while IFS= read -r name; do
 		[[ $name =~ ${SUITE_TEST:-.} ]] || continue
 		n=$((n + 1))
 		suite_log "$base: $name"
-		out=$(cd "$INTEGRATION" && timeout --kill-after=10 "$SUITE_TIMEOUT" env PATH="$WORK/bin:$PATH" RUNC="$WORK/bin/runc" \
-			TMPDIR="$WORK/tmp" bats --tap --filter "^$(regex_quote "$name")\$" "$file" 2>&1)
+		# On a terminal of its own (script(1)), as runc's CI runs it: `runc
+		# spec` makes terminal containers, run in the foreground on it.
+		cmd=$(printf '%q ' env PATH="$WORK/bin:$PATH" RUNC="$WORK/bin/runc" TMPDIR="$WORK/tmp" \
+			bats --tap --filter "^$(regex_quote "$name")\$" "$file")
+		out=$(cd "$INTEGRATION" && timeout --kill-after=10 "$SUITE_TIMEOUT" script -qefc "$cmd" /dev/null </dev/null 2>&1 | tr -d '\r')
 		rc=$?
 		line=$(grep -m1 -E '^(not )?ok 1 ' <<<"$out")
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
@@ -95,7 +98,7 @@ main() {
 	suite_enter_namespace "$@"
 	[ -x "$RUNTIME" ] || suite_die "RUNTIME $RUNTIME is not executable"
 	build
-	mkdir -p "$RESULTS/tap"
+	rm -rf "$RESULTS/tap" && mkdir -p "$RESULTS/tap"
 	: >"$RESULTS/failed.txt"
 	WORK=$(mktemp -d /var/tmp/apus-suite-runc.XXXXXX)
 	chmod a+x "$WORK"
