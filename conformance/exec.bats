@@ -184,3 +184,15 @@ start_sleeper() {
 	assert_status 0
 	assert_output_contains "level=debug"
 }
+
+@test "exec --cgroup: a path out of the container's cgroup or a missing sub-cgroup is refused in runc's words" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	runtime exec --cgroup .. "$id" true
+	assert_status 255
+	assert_output_contains " .. is not a sub cgroup path"
+	runtime exec --cgroup nonexistent "$id" true
+	assert_status 255
+	assert_output_contains " adding pid "
+	assert_output_contains "/nonexistent/cgroup.procs: no such file or directory"
+}
