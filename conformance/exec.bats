@@ -196,3 +196,12 @@ start_sleeper() {
 	assert_output_contains " adding pid "
 	assert_output_contains "/nonexistent/cgroup.procs: no such file or directory"
 }
+
+@test "exec -p /dev/fd/N: process.json from a pipe (a shell's process substitution) is read" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	local json='{"args":["sh","-c","echo from-pipe"],"env":["PATH=/bin:/usr/bin"],"cwd":"/","user":{"uid":0,"gid":0}}'
+	run bash -c '"$1" --root "$2" exec -p <(printf "%s" "$3") "$4"' _ "$RUNTIME" "$ROOT" "$json" "$id"
+	assert_status 0
+	assert_output_contains "from-pipe"
+}

@@ -135,7 +135,7 @@ extension Runtime {
     func execProcess(spec: Spec, options: ExecOptions) throws -> Process {
         if let file = options.processFile {
             do {
-                var p = try Process.decodeForExec(ConfigLoader.readDocument(file, file: file), file: file)
+                var p = try Process.decodeForExec(ConfigLoader.readDocument(file, file: file, isPipe: { apus_fs_magic($0) == 0x5049_5045 /* PIPEFS_MAGIC */ }), file: file)
                 if let e = p.validate(file: file).first { throw e }
                 if var e = Support.unsupported(p, at: .root) {
                     e.file = file

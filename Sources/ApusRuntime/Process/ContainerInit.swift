@@ -22,8 +22,11 @@ enum ContainerInit {
         do {
             path = try waitForStartThenPrepareExec(plan, ready)
             env = ProcessSetup.environment(plan.process, listenFDs: plan.listenFDs)
-            // With no_new_privs the filter goes on last, so it need not allow apus's own setup.
+            // With no_new_privs the filter goes on last, so it need not allow
+            // apus's own setup; but before the startContainer hooks, which
+            // run under it (as in runc).
             try ready.seccomp?.load()
+            try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: ready.hostPID))
         } catch {
             writeStderr("apus: \(error)\n")
             _exit(1)
@@ -103,10 +106,11 @@ enum ContainerInit {
         return Ready(hostPID: hostPID, seccomp: seccomp, fdDirectory: fdDirectory)
     }
 
-    /// Blocks on the exec fifo until `apus start` opens it, then runs the
-    /// startContainer hooks. The init kept only an O_PATH fd to the fifo
-    /// from before pivot_root; it is reopened for writing through the
-    /// verified procfs (openat, which any seccomp profile allows).
+    /// Blocks on the exec fifo until `apus start` opens it, then finds the
+    /// program (before seccomp and the startContainer hooks, as runc). The
+    /// init kept only an O_PATH fd to the fifo from before pivot_root; it is
+    /// reopened for writing through the verified procfs (openat, which any
+    /// seccomp profile allows).
     private static func waitForStartThenPrepareExec(_ plan: LaunchPlan, _ ready: Ready) throws -> String {
         let fd = openat(ready.fdDirectory, String(plan.fifoFD), O_WRONLY | O_CLOEXEC)
         try check(fd, "waiting for start", "open(exec fifo)")
@@ -116,7 +120,6 @@ enum ContainerInit {
         // EOF, so it returns (and runs poststart) once the program runs.
         close(plan.fifoFD)
         close(ready.fdDirectory)
-        try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: ready.hostPID))
         return try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
     }
 
