@@ -64,13 +64,16 @@ suite_go_build() {
 }
 
 # A busybox root file system from Debian's busybox-static: every applet linked
-# in /bin, root and nobody (65534) users, as the docker-library image has.
+# in /bin, root and nobody (65534) users, the directories the docker-library
+# image (which runc's suite downloads) has.
 suite_busybox_rootfs() {
 	local out=$1 tmp applet
 	[ -s "$out" ] && return 0
 	suite_need_packages busybox-static xz-utils
 	tmp=$(mktemp -d "$SUITE_CACHE/busybox.XXXXXX")
-	mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,etc,dev,proc,sys,tmp,root,home,var/spool/mail,var/www}
+	# No proc or sys: like the docker-library image, the runtime makes them
+	# (runc's mask.bats replaces them with symlinks).
+	mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,etc,dev,tmp,root,home,var/spool/mail,var/www}
 	chmod 1777 "$tmp/tmp"
 	cp /bin/busybox "$tmp/bin/busybox"
 	for applet in $("$tmp/bin/busybox" --list); do
