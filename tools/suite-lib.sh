@@ -174,6 +174,9 @@ SUITE_CGROUP=
 SUITE_CGROUP_FIXED=()
 suite_cgroups_enter() {
 	local m name
+	# One run of a suite at a time: its fixed names would be shared.
+	exec 9>"$SUITE_CACHE/.$SUITE_NAME.lock"
+	flock -n 9 || suite_die "another $SUITE_NAME run is going on (it uses the same fixed cgroup names)"
 	SUITE_CGROUP="apus-suite-$(date +%s)-$RANDOM"
 	SUITE_CGROUP_FIXED=()
 	for m in $(suite_cgroup_mounts); do
