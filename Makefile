@@ -23,7 +23,7 @@ DEB_PACKAGES += bpftool
 # Outside the clone: the CRIU build (4-9 minutes) is reused by every checkout.
 APUS_CRIU_CACHE ?= /var/cache/apus-criu
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean systemd-env
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean systemd-env suites
 
 all: build
 
@@ -102,6 +102,21 @@ systemd-env: deps
 	APUS_TEST_CACHE=$(SYSTEMD_TEST_CACHE) tools/systemd-rootfs.sh
 
 test: deps build unit fuzz-short systemd-env conformance conformance-runc
+
+# The field's own suites, runtime-tools' validation programs and runc's
+# tests/integration (docs/conformance.md). Not part of `make test`: they need
+# local checkouts (CI has none) and take long. SUITES_RUNTIME=/usr/sbin/runc
+# runs them against runc; results go to $(SUITES_DIR)/results/.
+SUITES_DIR ?= /var/cache/apus-suites
+SUITES_RUNTIME ?= $(CURDIR)/$(APUS)
+
+suites: build
+	@if [ ! -d $(SUITES_DIR)/runtime-tools/validation ] || [ ! -d $(SUITES_DIR)/runc/tests/integration ]; then \
+		echo "make suites: no checkouts in $(SUITES_DIR). Put opencontainers/runtime-tools at commit 260e151 in"; \
+		echo "$(SUITES_DIR)/runtime-tools and opencontainers/runc at tag v1.1.5 in $(SUITES_DIR)/runc"; \
+		echo "(git archive of each into that directory; see docs/conformance.md)."; exit 2; fi
+	RUNTIME=$(SUITES_RUNTIME) tools/suite-runtime-tools.sh $(SUITES_DIR)/runtime-tools
+	RUNTIME=$(SUITES_RUNTIME) tools/suite-runc-integration.sh $(SUITES_DIR)/runc
 
 # Stripped: 18.5 MB -> 10.0 MB; the symbols only serve a debugger (measured:
 # startup unchanged). `make install STRIP=` keeps them.

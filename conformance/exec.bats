@@ -160,3 +160,48 @@ start_sleeper() {
 	[ "$status" -ne 0 ]
 	assert_output_contains "does not exist"
 }
+
+@test "exec: --log FILE is created even when nothing is logged; --debug --log-format json logs the exec as JSON lines" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	local log="$TESTDIR/exec-log.json"
+	runtime --log "$log" exec "$id" true
+	assert_status 0
+	[ -f "$log" ]
+	# containerd's shim reads such a file line by line as {"level","msg","time"}.
+	runtime --debug --log "$log" --log-format json exec "$id" sh -c 'exit 3'
+	assert_status 3
+	[[ "$output" != *'"level":"debug"'* ]]
+	jq -se 'length > 0 and all(type == "object" and (.level | type == "string")
+		and (.msg | type == "string") and (.time | type == "string"))' "$log"
+	jq -se 'any(.level == "debug")' "$log"
+}
+
+@test "exec: --debug without --log logs debug lines to stderr" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	runtime --debug exec "$id" true
+	assert_status 0
+	assert_output_contains "level=debug"
+}
+
+@test "exec --cgroup: a path out of the container's cgroup or a missing sub-cgroup is refused in runc's words" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	runtime exec --cgroup .. "$id" true
+	assert_status 255
+	assert_output_contains " .. is not a sub cgroup path"
+	runtime exec --cgroup nonexistent "$id" true
+	assert_status 255
+	assert_output_contains " adding pid "
+	assert_output_contains "/nonexistent/cgroup.procs: no such file or directory"
+}
+
+@test "exec -p /dev/fd/N: process.json from a pipe (a shell's process substitution) is read" {
+	id=$(unique_id)
+	start_sleeper "$id"
+	local json='{"args":["sh","-c","echo from-pipe"],"env":["PATH=/bin:/usr/bin"],"cwd":"/","user":{"uid":0,"gid":0}}'
+	run bash -c '"$1" --root "$2" exec -p <(printf "%s" "$3") "$4"' _ "$RUNTIME" "$ROOT" "$json" "$id"
+	assert_status 0
+	assert_output_contains "from-pipe"
+}

@@ -79,3 +79,14 @@ load helpers
 	runtime_is_runc || assert_output_contains "config.json: linux.resources.blockIO.leafWeight: "
 	assert_root_empty
 }
+
+@test "resources: unified on a cgroup v1 or hybrid host -> invalid configuration (runc's words), nothing left" {
+	[ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] || skip "a pure cgroup v2 host"
+	update_config '.linux.resources.unified = {"memory.min": "131072"}'
+	id=$(unique_id)
+	create_container "$id"
+	assert_status 1
+	assert_output_contains "invalid configuration"
+	assert_output_contains "cannot use unified on cgroup v1"
+	assert_root_empty
+}

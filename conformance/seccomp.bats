@@ -93,3 +93,24 @@ seccomp() { update_config ".linux.seccomp = $1"; }
 	assert_output_contains "linux.seccomp"
 	assert_root_empty
 }
+
+@test "seccomp: SCMP_ACT_NOTIFY on write is refused in runc's words, nothing created" {
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"'"$TESTDIR"'/agent.sock","syscalls":[{"names":["write"],"action":"SCMP_ACT_NOTIFY"}]}'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	[ "$status" -ne 0 ]
+	assert_output_contains "SCMP_ACT_NOTIFY cannot be used for the write syscall"
+	assert_root_empty
+}
+
+@test "seccomp: a startContainer hook runs under the container's filter (no_new_privs too), its death said as runc does" {
+	update_config '.process.noNewPrivileges = true'
+	seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_KILL"}]}'
+	update_config '.hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "mkdir /tmp/from-hook"]}]'
+	set_args true
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	[ "$status" -ne 0 ]
+	assert_output_contains "error running hook"
+	assert_output_contains "bad system call"
+	[ ! -e "$ROOTFS/tmp/from-hook" ]
+	assert_root_empty
+}

@@ -36,8 +36,12 @@ public enum ConfigLoader {
     /// Reads a JSON document apus is given or keeps (config.json,
     /// process.json, state.json) at most maxConfigSize bytes of it. Only a
     /// regular file will do: a FIFO would block (it is opened non-blocking
-    /// to find out), a device such as /dev/zero never ends. Errors name `file`.
-    public static func readDocument(_ path: String, file: String = "config.json") throws -> [UInt8] {
+    /// to find out), a device such as /dev/zero never ends. A FIFO for which
+    /// `isPipe` holds (an anonymous pipe the caller hands over: `exec -p
+    /// /dev/fd/N` from a shell's process substitution, as runc's tests do)
+    /// is read to its end; a named FIFO still is not. Errors name `file`.
+    public static func readDocument(_ path: String, file: String = "config.json",
+                                    isPipe: (Int32) -> Bool = { _ in false }) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         guard fd >= 0 else { throw SpecError("cannot open \(quoted(path)): \(errnoText(errno))", at: .root, file: file) }
         defer { close(fd) }
@@ -46,6 +50,8 @@ public enum ConfigLoader {
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: throw SpecError("\(quoted(path)) is a directory", at: .root, file: file)
+        case S_IFIFO where isPipe(fd):
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         default: throw SpecError("\(quoted(path)) is not a regular file", at: .root, file: file)
         }
         if st.st_size > maxConfigSize { throw tooLarge(file) }

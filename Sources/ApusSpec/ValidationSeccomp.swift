@@ -1,7 +1,7 @@
 extension Validator {
     mutating func checkSeccomp(_ s: Seccomp, _ at: JSONPath) {
         if s.defaultAction == .SCMP_ACT_NOTIFY {
-            fail(at.key("defaultAction"), "SCMP_ACT_NOTIFY cannot be the default action")
+            fail(at.key("defaultAction"), "SCMP_ACT_NOTIFY cannot be used as default action")
         }
         if s.defaultErrnoRet != nil && !s.defaultAction.takesErrno {
             fail(at.key("defaultErrnoRet"), "not allowed with \(s.defaultAction.rawValue)")
@@ -15,9 +15,10 @@ extension Validator {
             if call.names.isEmpty { fail(callAt.key("names"), "must contain at least one entry") }
             for (j, name) in call.names.enumerated() {
                 if name.isEmpty { fail(callAt.key("names").index(j), "must not be empty") }
-                // The notify agent would need write(2) to answer: deadlock (runc refuses too).
+                // The notify agent would need write(2) to answer: deadlock. runc's
+                // words (tools match on them), after the JSON path.
                 if call.action == .SCMP_ACT_NOTIFY && name == "write" {
-                    fail(callAt.key("names").index(j), "SCMP_ACT_NOTIFY cannot be used for \"write\"")
+                    fail(callAt.key("names").index(j), "SCMP_ACT_NOTIFY cannot be used for the write syscall")
                 }
             }
             if call.errnoRet != nil && !call.action.takesErrno {

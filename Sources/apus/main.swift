@@ -67,6 +67,7 @@ func main() -> Never {
             throw e
         }
         let global = try GlobalOptions(gflags)
+        try global.logger.openFile()
         logger = global.logger
         if gflags.bool("version") { Output.stdout(versionText()); exit(0) }
         guard let name = rest.first, !gflags.bool("help") else { Output.stdout(appHelp()); exit(0) }

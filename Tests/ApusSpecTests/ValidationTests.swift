@@ -23,7 +23,7 @@ final class ValidationTests: XCTestCase {
             #"config.json: process.cwd: must be an absolute path, got "relative""#,
             "config.json: hostname: requires a uts namespace",
             #"config.json: linux.namespaces[1]: duplicate namespace type "pid""#,
-            "config.json: linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action",
+            "config.json: linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action",
         ])
         XCTAssertEqual(loadError(text), #"config.json: ociVersion: unsupported version "3.0.0" (want 1.x)"#)
     }

@@ -49,8 +49,10 @@ enum SubCgroups {
                 out[key] = try below(base[key] ?? "", path)
             }
         }
+        // runc's words (Go's errno texts), which tools and its tests match on.
         for (_, dir) in out.sorted(by: { $0.key < $1.key }) where !FS.isDirectory(dir) {
-            throw RuntimeError.syscall(step: "joining the --cgroup sub-cgroup", call: "stat(\(dir))", errno: FS.exists(dir) ? ENOTDIR : ENOENT)
+            let reason = FS.exists(dir) ? "not a directory" : "no such file or directory"
+            throw RuntimeError.other("error adding pid to cgroups: \(dir)/cgroup.procs: \(reason) (--cgroup sub-cgroups must exist)")
         }
         return out
     }
@@ -59,7 +61,7 @@ enum SubCgroups {
     static func below(_ dir: String, _ path: String) throws -> String {
         let parts = path.split(separator: "/")
         if parts.contains("..") {
-            throw RuntimeError.usage("invalid --cgroup argument: bad sub cgroup path \(path) (must not contain \"..\")")
+            throw RuntimeError.usage("invalid --cgroup argument: \(path) is not a sub cgroup path (must not contain \"..\")")
         }
         return parts.isEmpty ? dir : dir + "/" + parts.joined(separator: "/")
     }

@@ -40,7 +40,9 @@ extension Runtime {
     public func exec(id: String, options: ExecOptions) throws -> Int32 {
         let dir = try store.open(id)
         let record = try dir.load()
-        switch record.currentStatus(dir: dir) {
+        let status = record.currentStatus(dir: dir)
+        log.debug("exec \(id): container \(status.rawValue), init \(record.pid)")
+        switch status {
         case .stopped: throw RuntimeError.other("cannot exec in a stopped container")
         case .paused where !options.ignorePaused:
             throw RuntimeError.other("cannot exec in a paused container (use --ignore-paused to override)")
@@ -73,6 +75,7 @@ extension Runtime {
         var spawner = Spawner()
         spawner.joinPidFD = initFD
         spawner.joinFlags = record.namespacesToJoin()
+        log.debug("exec \(id): joining the namespaces of init \(record.pid) (clone flags 0x\(String(spawner.joinFlags, radix: 16))), cgroups \(cgroupPaths.values.sorted())")
         var children = Spawner.Children()
         let plan = ExecPlan(process: process, attributes: ProcessAttributes(linux: spec.linux),
                             seccomp: spec.linux?.seccomp, consoleSocketFD: consoleFD,
@@ -93,6 +96,7 @@ extension Runtime {
             // Where real-time policies and cpusets are checked: in its cgroups.
             try ProcessAttributes.applyToExec(process, pid: children.pid)
             try channel.send(APUS_SYNC_GO)
+            log.debug("exec \(id): process \(children.pid) ready, executing \(process.args ?? [])")
             if let pidFile = options.pidFile {
                 try FS.writeAtomically(FS.absolute(pidFile), Array(String(children.pid).utf8))
             }
@@ -114,7 +118,9 @@ extension Runtime {
         let relay = relayFD >= 0 ? try TerminalRelay(consoleSocket: relayFD) : nil
         defer { relay?.restore() }
         var supervisor = Supervisor(initPID: children.pid, relay: relay, cgroupPaths: cgroupPaths)
-        return try supervisor.waitForExit()
+        let exitStatus = try supervisor.waitForExit()
+        log.debug("exec \(id): process \(children.pid) exited, status \(exitStatus)")
+        return exitStatus
     }
 
     /// A pidfd of the container's init, verified to be the process the
@@ -139,7 +145,7 @@ extension Runtime {
     func execProcess(spec: Spec, options: ExecOptions) throws -> Process {
         if let file = options.processFile {
             do {
-                var p = try Process.decodeForExec(ConfigLoader.readDocument(file, file: file), file: file)
+                var p = try Process.decodeForExec(ConfigLoader.readDocument(file, file: file, isPipe: { apus_fs_magic($0) == 0x5049_5045 /* PIPEFS_MAGIC */ }), file: file)
                 if let e = p.validate(file: file).first { throw e }
                 if var e = Support.unsupported(p, at: .root) {
                     e.file = file

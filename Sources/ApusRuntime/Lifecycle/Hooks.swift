@@ -117,6 +117,8 @@ public enum Hooks {
     static func describe(status: Int32) -> String {
         let sig = status & 0x7f
         if sig == 0 { return "exit status \((status >> 8) & 0xff)" }
-        return "killed by signal \(sig)"
+        // Go's words, as runc prints them ("signal: bad system call").
+        guard let name = strsignal(sig).map({ String(cString: $0) }), let first = name.first else { return "signal: \(sig)" }
+        return "signal: " + first.lowercased() + name.dropFirst()
     }
 }

@@ -20,6 +20,8 @@ enum ContainerInit {
         let path: String
         do {
             path = try waitForStartThenPrepareExec(plan, ready)
+            // The filter is already on (loaded before READY): the hooks run under it, as in runc.
+            try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: ready.hostPID))
         } catch {
             writeStderr("apus: \(error)\n")
             _exit(1)
@@ -107,10 +109,11 @@ enum ContainerInit {
         return Ready(hostPID: hostPID, env: env, fdDirectory: fdDirectory)
     }
 
-    /// Blocks on the exec fifo until `apus start` opens it, then runs the
-    /// startContainer hooks. The init kept only an O_PATH fd to the fifo
-    /// from before pivot_root; it is reopened for writing through the
-    /// verified procfs (openat, which any seccomp profile allows).
+    /// Blocks on the exec fifo until `apus start` opens it, then finds the
+    /// program (before seccomp and the startContainer hooks, as runc). The
+    /// init kept only an O_PATH fd to the fifo from before pivot_root; it is
+    /// reopened for writing through the verified procfs (openat, which any
+    /// seccomp profile allows).
     private static func waitForStartThenPrepareExec(_ plan: LaunchPlan, _ ready: Ready) throws -> String {
         let fd = openat(ready.fdDirectory, String(plan.fifoFD), O_WRONLY | O_CLOEXEC)
         try check(fd, "waiting for start", "open(exec fifo)")
@@ -120,7 +123,6 @@ enum ContainerInit {
         // EOF, so it returns (and runs poststart) once the program runs.
         close(plan.fifoFD)
         close(ready.fdDirectory)
-        try Hooks.run(.startContainer, hooks: plan.spec.hooks, state: plan.stateForHooks(status: .created, pid: ready.hostPID))
         return try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
     }
 

@@ -23,6 +23,16 @@ public struct Logger {
     /// Errors and warnings also go to stderr (as `apus: ...`) when the log is a file.
     public var logsToFile: Bool { path != nil && path != "/dev/stderr" }
 
+    /// runc opens `--log FILE` before any command runs: the file exists
+    /// (empty when nothing was logged) after every command, and a path that
+    /// cannot be opened is an error before anything is done.
+    public func openFile() throws {
+        guard logsToFile, let path else { return }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RuntimeError.syscall(step: "opening the log file", call: "open(\(path))", errno: errno) }
+        close(fd)
+    }
+
     private func write(_ level: String, _ msg: String) {
         let time = String(Timestamp.now().split(separator: ".").first ?? "")
         let stamp = time.hasSuffix("Z") ? time : time + "Z"
