@@ -162,6 +162,25 @@ suite_enter_namespace() {
 	SUITE_IN_NAMESPACE=1 exec unshare --pid --fork --mount --mount-proc --propagation private -- "$0" "$@"
 }
 
+# A private tmpfs at /sys/fs/cgroup with the hierarchies bound back (in the
+# run's own mount namespace): runc's helpers mkdir /sys/fs/cgroup/<name> for
+# every controller in /proc/cgroups, and on the hybrid layout those not
+# mounted (hugetlb, net_cls, ...) would otherwise land on the host's tmpfs.
+suite_private_cgroup_root() {
+	[ -n "${SUITE_IN_NAMESPACE:-}" ] || suite_die "suite_private_cgroup_root outside the run's namespace"
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] || return 0
+	local keep m
+	keep=$(mktemp -d)
+	mount --rbind /sys/fs/cgroup "$keep"
+	mount -t tmpfs -o mode=755,nosuid,nodev,noexec tmpfs /sys/fs/cgroup
+	for m in "$keep"/*; do
+		mountpoint -q "$m" || continue
+		mkdir "/sys/fs/cgroup/${m##*/}"
+		mount --rbind "$m" "/sys/fs/cgroup/${m##*/}"
+	done
+	umount -l "$keep" && rmdir "$keep"
+}
+
 # Cgroup hierarchies: "mountpoint" lines of every cgroup and cgroup2 mount.
 suite_cgroup_mounts() {
 	awk '{ for (i = 7; $i != "-"; i++) ; if ($(i+1) == "cgroup" || $(i+1) == "cgroup2") print $5 }' /proc/self/mountinfo
@@ -174,6 +193,7 @@ SUITE_CGROUP=
 SUITE_CGROUP_FIXED=()
 suite_cgroups_enter() {
 	local m name
+	suite_private_cgroup_root
 	# One run of a suite at a time: its fixed names would be shared.
 	exec 9>"$SUITE_CACHE/.$SUITE_NAME.lock"
 	flock -n 9 || suite_die "another $SUITE_NAME run is going on (it uses the same fixed cgroup names)"

@@ -156,7 +156,7 @@ final class CgroupPlanTests: XCTestCase {
                        ["/u/cgroup.max.depth=3", "/u/hugetlb.2MB.max=4096"])
         XCTAssertEqual(errors(try decode(#"{"unified": {"memory.high": "1", "hugetlb.3MB.max": "1"}}"#), v2), [
             "config.json: linux.resources.unified.hugetlb.3MB.max: no such cgroup v2 file",
-            "config.json: linux.resources.unified.memory.high: the memory controller is not available in this container's cgroup v2 tree",
+            "config.json: linux.resources.unified.memory.high: invalid configuration: cannot use unified on cgroup v1: the memory controller is not available in this container's cgroup v2 tree",
         ])
         let v1Only = CgroupHost(v1: { _ in "/x" }, v2: { _ in nil }, exists: { _ in true }, read: { _ in nil }, hugePageSizes: { [] })
         XCTAssertEqual(errors(try decode(#"{"unified": {"memory.high": "1"}}"#), v1Only),

@@ -17,7 +17,9 @@ extension CgroupPlan {
             }
             guard let dir else {
                 if (try? host.v2("")) == nil { fail("unified", Self.v1Refusal); return }
-                fail(at, "the \(prefix) controller is not available in this container's cgroup v2 tree")
+                // runc's words first (tools match on them): on the hybrid layout this
+                // controller lives in a v1 hierarchy.
+                fail(at, "\(Self.v1Refusal): the \(prefix) controller is not available in this container's cgroup v2 tree")
                 continue
             }
             let c = CgroupController(dir: dir, v2: true)
