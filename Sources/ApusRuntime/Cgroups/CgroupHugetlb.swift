@@ -4,11 +4,18 @@ import ApusSpec
 /// hugetlb.<size>.max; the reservation limit (rsvd) gets the same value
 /// where the kernel has it, as runc 1.2 and crun do.
 enum HugeTLB {
-    /// 2048 → "2MB", 1048576 → "1GB", 64 → "64KB" (the kernel's file names).
+    /// 2048 → "2MB", 1048576 → "1GB", 64 → "64KB", 1536 → "1.5MB": runc's
+    /// names (Go's %g of the size in the largest unit), used for the cgroup
+    /// files and the stats alike.
     static func pageSizeName(kilobytes kb: UInt64) -> String {
-        if kb >= 1 << 20 && kb % (1 << 20) == 0 { return "\(kb >> 20)GB" }
-        if kb >= 1 << 10 && kb % (1 << 10) == 0 { return "\(kb >> 10)MB" }
-        return "\(kb)KB"
+        let units = ["KB", "MB", "GB", "TB", "PB"]
+        var value = Double(kb), unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        let text = value == value.rounded() ? String(UInt64(value)) : String(value)
+        return text + units[unit]
     }
 
     static func files(pageSize: String, v2: Bool) -> (limit: String, rsvd: String) {
