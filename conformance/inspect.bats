@@ -99,7 +99,7 @@ only_host_net='.linux.namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "
 	risk_ids | grep -qx cap-sys-admin
 }
 
-@test "inspect: memory and pids limits are the cgroup files' (set by the config: apus update does not exist yet)" {
+@test "inspect: memory and pids limits are the cgroup files', from the config and after apus update" {
 	update_config '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 99}'
 	id=$(unique_id)
 	run_detached "$id"
@@ -114,6 +114,14 @@ only_host_net='.linux.namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "
 	assert_equal "$(jq '.cgroup.memory.limit' <<<"$output")" 67108864
 	assert_equal "$(jq '.cgroup.pids.limit' <<<"$output")" 99
 	! risk_ids | grep -qE '^no-(memory|pids)-limit$'
+	runtime update --memory 32m --pids-limit 50 "$id"
+	assert_status 0
+	inspect_json "$id"
+	assert_status 0
+	assert_equal "$(jq '.cgroup.memory.limit' <<<"$output")" "$(cat "$mem")"
+	assert_equal "$(jq '.cgroup.pids.limit' <<<"$output")" "$(cat "$pids")"
+	assert_equal "$(jq '.cgroup.pids.limit' <<<"$output")" 50
+	assert_equal "$(jq '.cgroup.memory.limit' <<<"$output")" 33554432
 }
 
 @test "inspect: the default config's container shows the risks check finds in its config" {
