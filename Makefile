@@ -17,7 +17,7 @@ BATS ?= bats
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
 	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench soak clean
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc install demo bench bench-selftest soak clean
 
 all: build
 
@@ -65,7 +65,7 @@ conformance-runc:
 RUNC_SUITES := $(filter-out conformance/binary.bats conformance/cli.bats conformance/cgroup-layouts.bats \
 	conformance/check.bats conformance/inspect.bats,$(wildcard conformance/*.bats))
 
-test: deps build unit fuzz-short conformance conformance-runc
+test: deps build unit fuzz-short conformance conformance-runc bench-selftest
 
 # Stripped: 18.5 MB -> 10.0 MB; the symbols only serve a debugger (measured:
 # startup unchanged). `make install STRIP=` keeps them.
@@ -76,15 +76,19 @@ install: build
 demo: deps build
 	tools/demo.sh $(APUS)
 
-# The lifecycle bench also times apus built without its CVE-2019-5736 protection
-# (no re-exec from a sealed copy of the binary), to show what that costs.
+# apus vs runc vs crun, interleaved (tools/bench.sh: the table, and JSON in
+# bench-results/). It also times apus built without its CVE-2019-5736
+# protection (no re-exec from a sealed copy of the binary), to show what that
+# costs. BENCH_QUICK=1 for a smoke run; `make bench-selftest` checks that.
 APUS_UNPROTECTED_BUILD := .build/bench-unprotected
 APUS_UNPROTECTED := $(APUS_UNPROTECTED_BUILD)/release/apus
 
 bench: deps build
 	$(SWIFT) build $(RELEASE_FLAGS) -Xswiftc -DAPUS_BENCH_UNPROTECTED --build-path $(APUS_UNPROTECTED_BUILD) --product apus
-	tools/bench-startup.sh $(APUS)
-	tools/bench-lifecycle.sh $(APUS) $(APUS_UNPROTECTED)
+	tools/bench.sh $(APUS) $(APUS_UNPROTECTED)
+
+bench-selftest: build
+	APUS=$(CURDIR)/$(APUS) $(BATS) tools/bench.bats
 
 # Soak: the whole lifecycle in a loop for SOAK_MINUTES (default 5) under a CPU
 # hog, with leak checks; not part of `make test` (tools/soak.sh for the knobs).
