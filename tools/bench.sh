@@ -5,7 +5,8 @@
 # Builds one busybox bundle (config from `runc spec`, terminal false, readonly
 # false), decides how crun can run here, then hands over to tools/bench.py,
 # which measures (interleaved) and prints the table; the JSON goes to
-# bench-results/bench-<date>.json and bench-results/latest.json.
+# bench-results/bench-<date>.json and bench-results/latest.json (a quick run:
+# quick-<date>.json only).
 #
 # crun 1.8 refuses the hybrid cgroup layout when cgroup2 (/sys/fs/cgroup/unified)
 # holds a controller (hugetlb here). The least invasive change that lets it run:
@@ -67,7 +68,9 @@ if [ -n "$CRUN" ]; then
 	[ -z "$CRUN_NOTE" ] || NOTES+=(--note "$CRUN_NOTE")
 fi
 
-OUT=${BENCH_OUT:-$(pwd)/bench-results/bench-$(date -u +%Y%m%dT%H%M%SZ).json}
+KIND=bench
+[ -n "${BENCH_QUICK:-}" ] && KIND=quick
+OUT=${BENCH_OUT:-$(pwd)/bench-results/$KIND-$(date -u +%Y%m%dT%H%M%SZ).json}
 ARGS=(--work "$WORK" --prefix "$PREFIX" --out "$OUT" "${NOTES[@]}")
 for r in "${RUNTIMES[@]}"; do ARGS+=(--runtime "$r"); done
 [ -n "${BENCH_QUICK:-}" ] && ARGS+=(--quick)
@@ -75,6 +78,6 @@ bench_closed "${WRAP[@]}" python3 "$HERE/bench.py" "${ARGS[@]}" </dev/null &
 BENCH_PID=$!
 wait "$BENCH_PID"
 BENCH_PID=""
-if [ -z "${BENCH_OUT:-}" ]; then
+if [ -z "${BENCH_OUT:-}" ] && [ -z "${BENCH_QUICK:-}" ]; then   # latest.json: the last full run
 	cp "$OUT" "$(dirname "$OUT")/latest.json"
 fi
