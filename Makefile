@@ -23,7 +23,7 @@ DEB_PACKAGES += bpftool
 # Outside the clone: the CRIU build (4-9 minutes) is reused by every checkout.
 APUS_CRIU_CACHE ?= /var/cache/apus-criu
 
-.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench soak clean systemd-env suites
+.PHONY: all deps build test unit fuzz fuzz-short conformance conformance-runc e2e e2e-runc install demo bench bench-selftest soak clean systemd-env suites
 
 all: build
 
@@ -101,7 +101,7 @@ SYSTEMD_TEST_CACHE ?= /var/cache/apus-test
 systemd-env: deps
 	APUS_TEST_CACHE=$(SYSTEMD_TEST_CACHE) tools/systemd-rootfs.sh
 
-test: deps build unit fuzz-short systemd-env conformance conformance-runc
+test: deps build unit fuzz-short systemd-env conformance conformance-runc bench-selftest
 
 # The field's own suites, runtime-tools' validation programs and runc's
 # tests/integration (docs/conformance.md). Not part of `make test`: they need
@@ -127,15 +127,19 @@ install: build
 demo: deps build
 	tools/demo.sh $(APUS)
 
-# The lifecycle bench also times apus built without its CVE-2019-5736 protection
-# (no re-exec from a sealed copy of the binary), to show what that costs.
+# apus vs runc vs crun, interleaved (tools/bench.sh: the table, and JSON in
+# bench-results/). It also times apus built without its CVE-2019-5736
+# protection (no re-exec from a sealed copy of the binary), to show what that
+# costs. BENCH_QUICK=1 for a smoke run; `make bench-selftest` checks that.
 APUS_UNPROTECTED_BUILD := .build/bench-unprotected
 APUS_UNPROTECTED := $(APUS_UNPROTECTED_BUILD)/release/apus
 
 bench: deps build
 	$(SWIFT) build $(RELEASE_FLAGS) -Xswiftc -DAPUS_BENCH_UNPROTECTED --build-path $(APUS_UNPROTECTED_BUILD) --product apus
-	tools/bench-startup.sh $(APUS)
-	tools/bench-lifecycle.sh $(APUS) $(APUS_UNPROTECTED)
+	tools/bench.sh $(APUS) $(APUS_UNPROTECTED)
+
+bench-selftest: build
+	APUS=$(CURDIR)/$(APUS) $(BATS) tools/bench.bats
 
 # Soak: the whole lifecycle in a loop for SOAK_MINUTES (default 5) under a CPU
 # hog, with leak checks; not part of `make test` (tools/soak.sh for the knobs).

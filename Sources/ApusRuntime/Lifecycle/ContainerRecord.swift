@@ -85,12 +85,29 @@ public struct ContainerRecord: JSONCodable, Equatable {
     }
 
     static func checkPaths(_ paths: [String: String], _ path: JSONPath) throws {
-        for (key, value) in paths {
-            let parts = value.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-            guard value.hasPrefix("/"), !parts.contains(where: { $0 == "." || $0 == ".." }), !value.utf8.contains(0) else {
-                throw SpecError("must be an absolute path without . or .. components", at: path.key(key))
+        for (key, value) in paths where !isCleanAbsolute(value) {
+            throw SpecError("must be an absolute path without . or .. components", at: path.key(key))
+        }
+    }
+
+    /// Starts with "/", has no NUL and no "." or ".." component, judged on
+    /// the bytes the kernel sees. One pass over the UTF-8: `list` runs this
+    /// for every container, and splitting into Characters was half its time.
+    static func isCleanAbsolute(_ value: String) -> Bool {
+        let bytes = value.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        var dots = 0   // the component so far is this many dots; -1: something else
+        for b in bytes.dropFirst() {
+            switch b {
+            case 0: return false
+            case UInt8(ascii: "/"):
+                if dots == 1 || dots == 2 { return false }
+                dots = 0
+            case UInt8(ascii: "."): if dots >= 0 { dots += 1 }
+            default: dots = -1
             }
         }
+        return dots != 1 && dots != 2
     }
 
     public var json: JSONValue {
