@@ -157,3 +157,19 @@ start_limited() {
 	assert_status 0
 	assert_equal "$(jq -r .status <<<"$output")" created
 }
+
+@test "update: --memory -1 after a memory+swap limit lifts both (runc: unlimited memory, unlimited swap)" {
+	need_v1
+	start_limited
+	[ -e "$(dirname "$(cg_file memory memory.limit_in_bytes)")/memory.memsw.limit_in_bytes" ] || skip "no swap accounting (memory.memsw.*) on this kernel"
+	runtime update --memory 50M --memory-swap 96468992 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file memory memory.memsw.limit_in_bytes)")" 96468992
+	runtime update --memory -1 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file memory memory.limit_in_bytes)")" 9223372036854771712
+	assert_equal "$(cat "$(cg_file memory memory.memsw.limit_in_bytes)")" 9223372036854771712
+	if runtime_is_apus; then
+		assert_equal "$(jq -c '.linux.resources.memory | [.limit, .swap]' "$ROOT/$id/config.json")" "[-1,-1]"
+	fi
+}

@@ -45,7 +45,11 @@ public enum ResourceUpdate {
     public static func merge(_ stored: Resources?, _ g: Resources) -> Resources {
         var s = stored ?? Resources()
         if let d = g.devices { s.devices = d }
-        if let m = g.memory { s.memory = overlay(s.memory, m) }
+        if let m = g.memory {
+            s.memory = overlay(s.memory, m)
+            // runc: unlimited memory with swap not given is unlimited swap too.
+            if m.limit == -1, m.swap == nil, s.memory?.swap != nil { s.memory?.swap = -1 }
+        }
         if let c = g.cpu { s.cpu = overlay(s.cpu, c) }
         if let p = g.pids { s.pids = p }
         if let b = g.blockIO {
@@ -77,7 +81,9 @@ public enum ResourceUpdate {
         w.devices = nil
         if var m = w.memory, m.limit != nil || m.swap != nil {
             m.limit = m.limit ?? merged.memory?.limit
-            m.swap = m.swap ?? merged.memory?.swap
+            // An unlimited memory with swap not given: the plan makes swap
+            // unlimited too where the kernel accounts it (runc's rule).
+            m.swap = m.swap ?? (m.limit == -1 ? nil : merged.memory?.swap)
             w.memory = m
         }
         if var c = w.cpu, c.quota != nil || c.period != nil {
