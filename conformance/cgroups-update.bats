@@ -173,3 +173,32 @@ start_limited() {
 		assert_equal "$(jq -c '.linux.resources.memory | [.limit, .swap]' "$ROOT/$id/config.json")" "[-1,-1]"
 	fi
 }
+
+@test "update: a smaller CFS period under a parent's quota is written again after the new quota (runc's retry)" {
+	v1_has cpu || skip "no v1 cpu hierarchy on this host"
+	id=$(unique_id)
+	local cpu_mp parent
+	cpu_mp=$(awk '$9 == "cgroup" { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == "cpu") print $5 }' /proc/self/mountinfo | head -1)
+	# the parent is named after the container, so teardown's leak check and cleanup see it
+	parent="$id-pod"
+	mkdir "$cpu_mp/$parent"
+	echo 50000 >"$cpu_mp/$parent/cpu.cfs_quota_us"
+	set_args sleep 1000
+	# 50% over a 1 s period, as runc's own test has it
+	update_config '.linux.cgroupsPath = $p | .linux.resources.cpu = {quota: 500000, period: 1000000}' --arg p "/$parent/$id"
+	create_container "$id"
+	assert_status 0
+	# above the parent's 50%: the kernel refuses it
+	runtime update --cpu-quota 600000 "$id"
+	assert_status 1
+	# 30% with a tenth of the period: the period alone is refused first, then set after the quota
+	runtime update --cpu-period 10000 --cpu-quota 3000 "$id"
+	assert_status 0
+	assert_equal "$(cat "$(cg_file cpu cpu.cfs_quota_us)")" 3000
+	assert_equal "$(cat "$(cg_file cpu cpu.cfs_period_us)")" 10000
+	runtime delete --force "$id"
+	assert_status 0
+	# the runtime made the parent in every hierarchy (and leaves it, as runc)
+	local d
+	for d in $(cgroups_of "$parent"); do rmdir "$d"; done
+}

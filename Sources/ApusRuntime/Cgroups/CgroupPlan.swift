@@ -1,4 +1,5 @@
 import ApusSpec
+import Glibc
 
 /// Where a controller lives for one container: a v1 hierarchy's directory,
 /// or the cgroup2 directory with the controller enabled for it.
@@ -110,11 +111,33 @@ struct CgroupPlan {
     }
 
     func run() throws {
+        // A smaller CFS period can be refused (EINVAL) while the old quota
+        // over it exceeds the parent's limit: as runc, it is written again
+        // right after the new quota when one follows.
+        var deferredPeriod: CgroupWrite?
         for w in writes {
-            do { try FS.write(w.file, w.value) } catch RuntimeError.syscall(_, let call, let err) {
-                throw Self.memoryLimitBusy(w, errno: err) ?? RuntimeError.syscall(step: w.path, call: call, errno: err)
+            do {
+                try Self.apply(w)
+            } catch RuntimeError.syscall(_, _, let err) where err == EINVAL && deferredPeriod == nil
+                        && w.file.hasSuffix("/cpu.cfs_period_us") && writes.contains(where: { $0.file == Self.quotaFile(besides: w) }) {
+                deferredPeriod = w
+                continue
+            }
+            if let p = deferredPeriod, w.file == Self.quotaFile(besides: p) {
+                try Self.apply(p)
+                deferredPeriod = nil
             }
         }
+    }
+
+    private static func apply(_ w: CgroupWrite) throws {
+        do { try FS.write(w.file, w.value) } catch RuntimeError.syscall(_, let call, let err) {
+            throw memoryLimitBusy(w, errno: err) ?? RuntimeError.syscall(step: w.path, call: call, errno: err)
+        }
+    }
+
+    private static func quotaFile(besides period: CgroupWrite) -> String {
+        String(period.file.dropLast("cpu.cfs_period_us".count)) + "cpu.cfs_quota_us"
     }
 }
 
