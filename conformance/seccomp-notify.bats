@@ -135,6 +135,8 @@ agent_message() {
 	notify_profile errno=72
 	runtime run --bundle "$BUNDLE" "$(unique_id)"
 	[ "$status" -ne 0 ]
+	# runc's words (its own test matches on them)
+	assert_output_contains "failed to connect with seccomp agent"
 	assert_root_empty
 }
 

@@ -66,7 +66,13 @@ enum SeccompNotify {
     /// listener in SCM_RIGHTS.
     static func send(_ listener: Int32, to agent: Agent) throws {
         let step = "linux.seccomp.listenerPath: sending the seccomp listener to the agent"
-        let sock = try connectUnixSocket(agent.path, what: "seccomp agent (linux.seccomp.listenerPath)")
+        let sock: Int32
+        do {
+            sock = try connectUnixSocket(agent.path, what: "seccomp agent")
+        } catch RuntimeError.syscall(_, let call, let err) {
+            // runc's words: tools and runc's own tests match on them.
+            throw RuntimeError.syscall(step: "linux.seccomp.listenerPath: failed to connect with seccomp agent", call: call, errno: err)
+        }
         defer { close(sock) }
         let json = Array(JSONWriter.compact(agent.state.json).utf8)
         let rc = json.withUnsafeBytes { apus_send_fd_data(sock, listener, $0.baseAddress, $0.count) }
