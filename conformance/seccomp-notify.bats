@@ -158,3 +158,32 @@ agent_message() {
 		jq -e '.linux.seccomp.supportedFlags | index("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")' <<<"$output" >/dev/null
 	fi
 }
+
+# The process's own syscalls between loading the filter and the agent
+# holding the listener (reading /etc/passwd for HOME, closing fds) must not
+# be notified into the void: with a NOTIFY rule on them they would wait for ever.
+_important_syscalls() {
+	start_agent
+	update_config '.process.noNewPrivileges = $nnp | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $sock,
+		listenerMetadata: "continue", syscalls: [{names: ["execve", "openat", "open", "read", "close"], action: "SCMP_ACT_NOTIFY"}]}' \
+		--arg sock "$SOCK" --argjson nnp "$1"
+	set_args sh -c 'cat /etc/hostname >/dev/null; echo ran'
+	id=$(unique_id)
+	run timeout 60 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id"
+	assert_status 0
+	assert_output_contains "ran"
+	set_args sleep 1000
+	run_detached "$id-exec"
+	assert_status 0
+	run timeout 60 "$RUNTIME" --root "$ROOT" exec "$id-exec" sh -c 'cat /etc/hostname >/dev/null; echo exec ran'
+	assert_status 0
+	assert_output_contains "exec ran"
+}
+
+@test "seccomp notify: execve, openat, read, close notified, no_new_privs false: run and exec do not hang" {
+	_important_syscalls false
+}
+
+@test "seccomp notify: execve, openat, read, close notified, no_new_privs true: run and exec do not hang" {
+	_important_syscalls true
+}

@@ -242,7 +242,9 @@ struct ExecPlan {
                                   forRelay: plan.consoleIsRelay)
             }
             let filter = try ProcessSetup.finalize(plan.process, attributes: plan.attributes, seccomp: plan.seccomp, keyring: nil,
-                                               preserveFDs: plan.preserveFDs, proc: nil)
+                                               preserveFDs: plan.preserveFDs, proc: nil) {
+                try SeccompNotify.handOver($0, sync: sync)
+            }
             path = try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
             env = ProcessSetup.environment(plan.process, listenFDs: 0)
             // As for the init: loaded (with no_new_privs) and its listener

@@ -98,7 +98,9 @@ enum ContainerInit {
         let attributes = ProcessAttributes(process: plan.process, linux: spec.linux)
         let seccomp = try ProcessSetup.finalize(plan.process, attributes: attributes, seccomp: spec.linux?.seccomp,
                                                 keyring: plan.noNewKeyring ? nil : "_ses.\(plan.id)",
-                                                preserveFDs: plan.preserveFDs, proc: proc)
+                                                preserveFDs: plan.preserveFDs, proc: proc) {
+            try SeccompNotify.handOver($0, sync: sync)
+        }
         let env = ProcessSetup.environment(plan.process, listenFDs: plan.listenFDs)
         // With no_new_privs the filter goes on last, still before the wait
         // for start: startContainer hooks run under it (runc's order).

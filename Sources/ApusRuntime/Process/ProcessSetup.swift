@@ -17,8 +17,12 @@ enum ProcessSetup {
     /// Returns the seccomp filter (nil if none): loaded already, or (with
     /// no_new_privs) for the caller to load as the last step of its setup;
     /// either way its notify listener is still to be handed over.
+    /// `handOver` gets a filter loaded here at once: between the load and
+    /// the agent holding its notify listener, a notified syscall (an openat
+    /// of /etc/passwd, a close) would wait for ever.
     static func finalize(_ process: Process, attributes: ProcessAttributes, seccomp profile: Seccomp?,
-                         keyring: String?, preserveFDs: Int32, proc: ProcFS?) throws -> SeccompFilter? {
+                         keyring: String?, preserveFDs: Int32, proc: ProcFS?,
+                         handOver: (SeccompFilter) throws -> Void) throws -> SeccompFilter? {
         let lastCap = try Capabilities.lastCap()
         try rlimits(process)
         try oomScoreAdj(process, proc: proc)
@@ -36,7 +40,10 @@ enum ProcessSetup {
         let seccomp = try profile.map { try SeccompFilter($0) }
         if process.noNewPrivileges != true {
             // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the drop.
-            try seccomp?.load()
+            if let seccomp {
+                try seccomp.load()
+                try handOver(seccomp)
+            }
         }
         try Capabilities.dropBounding(process.capabilities, lastCap: lastCap)
         try Capabilities.setKeepCaps(true)
