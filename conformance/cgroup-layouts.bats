@@ -96,7 +96,10 @@ setup_file() {
 }
 
 setup() {
-	setup_views
+	setup_bundle
+	: >"$TESTDIR/parents"
+	REAL_RUNTIME=$RUNTIME
+	LAYOUT=hybrid
 }
 
 teardown() {

@@ -1,15 +1,7 @@
 # cgroup-views.bash: the cgroup layout views (hybrid as it is, pure v2, plain
 # v1) that cgroup-layouts.bats and cgroups-*.bats run the runtime in, built in
 # a private mount namespace for every runtime invocation (see view.sh below).
-# Load after helpers; call setup_views in setup.
-
-# setup_views: a bundle (setup_bundle), the host's layout until use_layout.
-setup_views() {
-	setup_bundle
-	: >"$TESTDIR/parents"
-	REAL_RUNTIME=$RUNTIME
-	LAYOUT=hybrid
-}
+# Load after helpers; set REAL_RUNTIME=$RUNTIME and LAYOUT=hybrid in setup.
 
 # --------------------------------------------------------------------------
 # Layout views

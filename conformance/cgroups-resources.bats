@@ -10,7 +10,8 @@ load helpers
 load cgroup-views
 
 setup() {
-	setup_views
+	setup_bundle
+	REAL_RUNTIME=$RUNTIME LAYOUT=hybrid
 }
 
 teardown() {

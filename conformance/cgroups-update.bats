@@ -103,6 +103,11 @@ start_limited() {
 	runtime update --cpu-period x "$id"
 	assert_status 1
 	assert_output_contains "invalid value for cpu-period"
+	if [ ! -e /sys/fs/resctrl/info/L3 ]; then
+		runtime update --l3-cache-schema "L3:0=f" "$id"
+		assert_status 1
+		assert_output_contains "Intel RDT/CAT: l3 cache schema is not enabled"
+	fi
 	# swap below the limit: refused (validation, the kernel on v1) before any write
 	runtime update --memory 64m --memory-swap 32m --pids-limit 7 "$id"
 	assert_status 1

@@ -3,9 +3,7 @@ extension Validator {
         for (i, rule) in (r.devices ?? []).enumerated() { checkDeviceRule(rule, at.key("devices").index(i)) }
         if let m = r.memory { checkMemory(m, at.key("memory")) }
         if let c = r.cpu { checkCPU(c, at.key("cpu")) }
-        for (i, w) in (r.blockIO?.weightDevice ?? []).enumerated() where w.weight == nil && w.leafWeight == nil {
-            fail(at.key("blockIO").key("weightDevice").index(i), "must set weight or leafWeight")
-        }
+        if let b = r.blockIO { checkBlockIO(b, at.key("blockIO")) }
         for (i, h) in (r.hugepageLimits ?? []).enumerated() where !Validator.isPageSize(h.pageSize) {
             fail(at.key("hugepageLimits").index(i).key("pageSize"), "invalid page size \(quoted(h.pageSize)) (want e.g. \"2MB\")")
         }
@@ -18,6 +16,20 @@ extension Validator {
             if key.contains("/") || (key.firstIndex(of: ".").map { $0 == key.startIndex } ?? true) {
                 fail(at.key("unified").key(key), "must be a cgroup file name like \"memory.max\"")
             }
+        }
+    }
+
+    /// Weights are 10...1000 (the kernel's blkio range), 0 meaning unset.
+    private mutating func checkBlockIO(_ b: BlockIOResources, _ at: JSONPath) {
+        func weight(_ w: UInt16?, _ path: JSONPath) {
+            if let w, w != 0, !(10...1000).contains(w) { fail(path, "\(w) is out of range (10...1000, 0 for unset)") }
+        }
+        weight(b.weight, at.key("weight"))
+        weight(b.leafWeight, at.key("leafWeight"))
+        for (i, w) in (b.weightDevice ?? []).enumerated() {
+            if w.weight == nil && w.leafWeight == nil { fail(at.key("weightDevice").index(i), "must set weight or leafWeight") }
+            weight(w.weight, at.key("weightDevice").index(i).key("weight"))
+            weight(w.leafWeight, at.key("weightDevice").index(i).key("leafWeight"))
         }
     }
 

@@ -110,9 +110,12 @@ final class ValidationTests: XCTestCase {
                 "cpu": ["quota": -1, "burst": 5, "idle": 0, "cpus": "0,,2-3 ", "mems": ""],
                 "unified": ["memory.max": "1", "cgroup.subtree_control": "+memory", "nodot": "1", ".hidden": "1"],
                 "hugepageLimits": [["pageSize": "1GB", "limit": 1], ["pageSize": "02MB", "limit": 1], ["pageSize": "MB", "limit": 1]],
+                "blockIO": ["weight": 5, "leafWeight": 0, "weightDevice": [["major": 8, "minor": 0, "weight": 2000], ["major": 8, "minor": 1, "weight": 10]]],
             ]
         }
         XCTAssertEqual(validationErrors(text), [
+            #"config.json: linux.resources.blockIO.weight: 5 is out of range (10...1000, 0 for unset)"#,
+            #"config.json: linux.resources.blockIO.weightDevice[0].weight: 2000 is out of range (10...1000, 0 for unset)"#,
             #"config.json: linux.resources.hugepageLimits[1].pageSize: invalid page size "02MB" (want e.g. "2MB")"#,
             #"config.json: linux.resources.hugepageLimits[2].pageSize: invalid page size "MB" (want e.g. "2MB")"#,
             #"config.json: linux.resources.unified[".hidden"]: must be a cgroup file name like "memory.max""#,

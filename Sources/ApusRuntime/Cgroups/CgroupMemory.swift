@@ -1,4 +1,5 @@
 import ApusSpec
+import Glibc
 
 /// linux.resources.memory, with runc's "0 = unset, -1 = unlimited".
 extension CgroupPlan {
@@ -94,5 +95,15 @@ extension CgroupPlan {
         }
         if let v = Self.memoryValue(limit, v2: true) { write("memory.limit", c, "memory.max", v) }
         if let v = Self.memoryValue(reservation, v2: true) { write("memory.reservation", c, "memory.low", v) }
+    }
+
+    /// v1 refuses a limit below what the cgroup uses with EBUSY: say so, as runc.
+    static func memoryLimitBusy(_ w: CgroupWrite, errno err: Int32) -> RuntimeError? {
+        guard err == EBUSY, w.file.hasSuffix("/memory.limit_in_bytes") else { return nil }
+        let dir = FS.dirname(w.file)
+        func read(_ name: String) -> String {
+            ((try? FS.readString(dir + "/" + name)) ?? "?").split(separator: "\n").first.map(String.init) ?? "?"
+        }
+        return .other("\(w.path): unable to set memory limit to \(w.value) (current usage: \(read("memory.usage_in_bytes")), peak usage: \(read("memory.max_usage_in_bytes")))")
     }
 }

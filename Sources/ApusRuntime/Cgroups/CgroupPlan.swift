@@ -112,7 +112,7 @@ struct CgroupPlan {
     func run() throws {
         for w in writes {
             do { try FS.write(w.file, w.value) } catch RuntimeError.syscall(_, let call, let err) {
-                throw RuntimeError.syscall(step: w.path, call: call, errno: err)
+                throw Self.memoryLimitBusy(w, errno: err) ?? RuntimeError.syscall(step: w.path, call: call, errno: err)
             }
         }
     }
