@@ -240,6 +240,8 @@ dk_run() { dk run --rm --network none "$@"; }
 	run -127 dk_run "$IMAGE" /no/such/binary
 	assert_status 127
 	assert_match 'no such file or directory'
+	run -126 dk_run "$IMAGE" /etc
+	assert_match 'permission denied'
 	# exec joins the container's pid namespace and seccomp
 	run dk exec "$name" sh -c 'cat /proc/1/comm; grep "^Seccomp:" /proc/self/status'
 	assert_status 0

@@ -273,9 +273,13 @@ e2e_unmount_all() {
 }
 
 # e2e_remove_cgroups NAME: rmdir our cgroup trees; prints what is left.
+# A directory below /sys/fs/cgroup that is no cgroup (a plain directory on
+# the tmpfs there, where no hierarchy is mounted) gets real files from the
+# tools (conmon writes "tasks"): those are removed first.
 e2e_remove_cgroups() {
 	local d
 	for d in $(e2e_cgroup_dirs "$1"); do
+		[ "$(stat -f -c %T "$d")" = tmpfs ] && rm -f "$d"/tasks "$d"/cgroup.procs
 		rmdir "$d" 2>/dev/null
 	done
 	e2e_cgroup_dirs "$1"
