@@ -22,12 +22,14 @@ teardown() {
 
 # start_events OUT ARGS...: `events ARGS` in the background, stdout to OUT,
 # stderr to OUT.err; its pid in EV_PID (killed by teardown if still there).
+# A background job of a non-interactive shell starts with SIGINT ignored
+# (runc's Go runtime then keeps ignoring it): the default is restored.
 start_events() {
 	local out=$1
 	shift
 	(
 		_close_fds
-		exec "$RUNTIME" --root "$ROOT" events "$@"
+		exec env --default-signal=INT "$RUNTIME" --root "$ROOT" events "$@"
 	) </dev/null >"$out" 2>"$out.err" &
 	EV_PID=$!
 	echo "$EV_PID" >>"$TESTDIR/bg.pids"
