@@ -177,3 +177,15 @@ PROBE
 	# add_key(NULL, ...) reaches the kernel: EFAULT
 	assert_equal "$output" $'110=EPERM\n248=errno14'
 }
+
+@test "seccomp: without architectures the native one still gets ENOSYS above the newest syscall named" {
+	skip_unless_apus "runc 1.1 adds no ENOSYS prologue without architectures (1000 gets the default action)"
+	seccomp_probe
+	local allow
+	allow=$(jq -c '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW")]' "$FIXTURES/containerd-seccomp.json")
+	seccomp "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":$allow}"
+	set_args /bin/nrprobe 1000 248
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_equal "$output" $'1000=ENOSYS\n248=EPERM'
+}
