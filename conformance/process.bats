@@ -319,6 +319,22 @@ assert_caps() {
 	assert_caps "$output" 0000000000000000 0000000000000000 0000000000000000 0000000000000420 0000000000000000
 }
 
+@test "process.capabilities: a capability the caller's bounding set withholds -> an error naming it, nothing left" {
+	update_config '.process.capabilities = $c' --argjson c "$(caps_json \
+		"CAP_KILL CAP_SYS_NICE" "CAP_KILL CAP_SYS_NICE" "CAP_KILL CAP_SYS_NICE" "" "")"
+	set_args true
+	id=$(unique_id)
+	# The runtime runs without CAP_SYS_NICE (as on a host whose init withholds one).
+	run bash -c '"$@" </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-' _ \
+		setpriv --bounding-set -sys_nice -- "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id"
+	[ "$status" -ne 0 ]
+	if ! runtime_is_runc; then
+		assert_output_contains "config.json: process.capabilities.effective[1]: CAP_SYS_NICE cannot be granted: the caller of apus does not have it in its bounding set"
+	fi
+	runtime state "$id"
+	[ "$status" -ne 0 ]
+}
+
 # ------------------------------------------------------------------ limits and privileges
 
 @test "process.rlimits: RLIMIT_NOFILE and RLIMIT_CORE applied (ulimit and /proc/self/limits)" {

@@ -81,6 +81,17 @@ int apus_capset(uint32_t version, const uint32_t effective[2], const uint32_t pe
     return (int)syscall(SYS_capset, &hdr, data);
 }
 
+int apus_capget_permitted(uint32_t version, uint32_t permitted[2])
+{
+    struct __user_cap_header_struct hdr = { .version = version, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++)
+        permitted[i] = data[i].permitted;
+    return 0;
+}
+
 struct apus_open_how {
     uint64_t flags;
     uint64_t mode;

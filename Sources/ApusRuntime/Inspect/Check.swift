@@ -106,7 +106,7 @@ public enum Check {
                     return .init(path: at, message: "\(cap.rawValue) is not known to this kernel (its last capability is \(host.lastCap))")
                 }
                 if granted && !host.capabilities.contains(cap) {
-                    return .init(path: at, message: "\(cap.rawValue) cannot be granted: the caller of apus does not have it in its bounding set")
+                    return .init(path: at, message: Capabilities.notGrantable(cap))
                 }
                 return nil
             }

@@ -42,6 +42,29 @@ enum Capabilities {
         try check(apus_prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0), "setting keep-caps", "prctl(PR_SET_KEEPCAPS)")
     }
 
+    /// Why `cap` cannot be given to a container (`create`, `apus check`).
+    static func notGrantable(_ cap: Capability) -> String {
+        "\(cap.rawValue) cannot be granted: the caller of apus does not have it in its bounding set"
+    }
+
+    /// After capset(2) refused: the first capability of the effective,
+    /// permitted or inheritable set that this process does not hold (the
+    /// host's bounding set withholds it from apus), named by its JSON path,
+    /// as `apus check` names it.
+    static func notHeld(_ caps: LinuxCapabilities?) -> RuntimeError? {
+        var held: [UInt32] = [0, 0]
+        guard apus_capget_permitted(version3, &held) == 0 else { return nil }
+        let sets: [(String, [Capability]?)] = [("effective", caps?.effective), ("permitted", caps?.permitted),
+                                               ("inheritable", caps?.inheritable)]
+        for (name, list) in sets {
+            for (i, cap) in (list ?? []).enumerated() where held[Int(cap.number / 32)] & (1 << UInt32(cap.number % 32)) == 0 {
+                return .unsupported(path: "process.capabilities.\(name)[\(i)]",
+                                    reason: notGrantable(cap))
+            }
+        }
+        return nil
+    }
+
     static func apply(_ caps: LinuxCapabilities?) throws {
         func mask(_ list: [Capability]?) -> [UInt32] {
             var m: [UInt32] = [0, 0]
@@ -49,7 +72,11 @@ enum Capabilities {
             return m
         }
         let e = mask(caps?.effective), p = mask(caps?.permitted), i = mask(caps?.inheritable)
-        try check(apus_capset(version3, e, p, i), "setting capabilities", "capset()")
+        if apus_capset(version3, e, p, i) < 0 {
+            let err = errno
+            if err == EPERM, let refused = notHeld(caps) { throw refused }
+            throw RuntimeError.syscall(step: "setting capabilities", call: "capset()", errno: err)
+        }
         _ = apus_prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
         // The kernel only lets a capability be ambient if it is also permitted
         // and inheritable; configs (runc's default among them) often list

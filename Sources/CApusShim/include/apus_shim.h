@@ -79,6 +79,8 @@ int apus_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4,
 int apus_pivot_root(const char *new_root, const char *put_old);
 int apus_close_range_cloexec(unsigned int first);
 int apus_capset(uint32_t version, const uint32_t effective[2], const uint32_t permitted[2], const uint32_t inheritable[2]);
+/* The calling thread's permitted set (capget). */
+int apus_capget_permitted(uint32_t version, uint32_t permitted[2]);
 /* openat2(2) with the given resolve flags; -1 with errno on failure. */
 int apus_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 /* The ID of the mount `path` is on (statx STATX_MNT_ID, not following a final symlink); -1 with errno. */
