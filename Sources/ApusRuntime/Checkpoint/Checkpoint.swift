@@ -38,6 +38,9 @@ extension Runtime {
         }
         let spec = try savedSpec(dir)
         if o.preDump { try CriuPlan.requireMemoryTracking(o.criu) }
+        if o.lazyPages { try CriuPlan.requireLazyPages(o.criu) }
+        var statusFD = try o.statusFD.map { try CriuPlan.checkStatusFD($0, lazyPages: o.lazyPages) }
+        defer { if let fd = statusFD { close(fd) } }
         let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: true)
         defer { close(images.fd) }
         let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
@@ -51,14 +54,21 @@ extension Runtime {
         if let parent = o.parentPath { opts.parentImage = parent }
         if o.preDump || o.parentPath != nil { opts.trackMem = true }
         if let ps = o.pageServer { opts.pageServer = ps }
-        opts.statusFD = o.statusFD
         // Frozen through the cgroup when there is a freezer (else CRIU uses ptrace).
         opts.freezeCgroup = record.cgroupPaths["freezer"]
         opts.externalMounts = CriuPlan.dumpMounts(spec, record: record)
         opts.external = try CriuPlan.externalNamespaces(spec)
         try CriuPlan.saveDescriptors(pid: record.pid, imagesFD: images.fd)
         let service = CriuService(binary: o.criu, logPath: FS.join(work.path, opts.logFile ?? "dump.log"))
-        _ = try service.run(CriuRequest(type: o.preDump ? .preDump : .dump, options: opts))
+        _ = try service.run(CriuRequest(type: o.preDump ? .preDump : .dump, options: opts)) { n in
+            // The lazy pages are ready to be served: \0 to --status-fd, as runc writes it.
+            if n.notifyScript == "status-ready", let fd = statusFD {
+                var zero: UInt8 = 0
+                _ = write(fd, &zero, 1)
+                close(fd)
+                statusFD = nil
+            }
+        }
         if !o.leaveRunning && !o.preDump {
             // CRIU killed the processes: the container is gone, as in runc.
             try destroy(dir, record)
@@ -109,12 +119,14 @@ enum CriuPlan {
             }
             opts.manageCgroupsMode = m
         }
-        var empty: UInt32 = 0
+        // Always empty, as runc: the network is the caller's to set up again
+        // (prestart hooks run at restore once the namespace exists).
+        var empty = UInt32(NamespaceType.network.cloneFlag)
         for name in o.emptyNamespaces {
             guard name == "network" else { throw RuntimeError.usage("namespace \(name) is not supported by --empty-ns (only network)") }
             empty |= UInt32(NamespaceType.network.cloneFlag)
         }
-        if empty != 0 { opts.emptyNamespaces = empty }
+        opts.emptyNamespaces = empty
         return opts
     }
 
@@ -168,11 +180,34 @@ enum CriuPlan {
     /// --pre-dump needs CRIU's memory dirty tracking (soft-dirty bits):
     /// asked first, as runc does, so nothing is dumped in vain.
     static func requireMemoryTracking(_ criu: String) throws {
+        try requireFeatures(criu, CriuFeatures(memTrack: true),
+                            "mem_track (memory dirty tracking, needed by --pre-dump; this kernel has no CONFIG_MEM_SOFT_DIRTY or CRIU cannot use it)")
+    }
+
+    /// --lazy-pages needs userfaultfd (asked first, as runc does).
+    static func requireLazyPages(_ criu: String) throws {
+        try requireFeatures(criu, CriuFeatures(lazyPages: true),
+                            "lazy_pages (userfaultfd, needed by --lazy-pages; this kernel or CRIU has none)")
+    }
+
+    private static func requireFeatures(_ criu: String, _ wanted: CriuFeatures, _ missing: String) throws {
         let service = CriuService(binary: criu, logPath: "")
-        let resp = try service.run(CriuRequest(type: .featureCheck, options: nil, memTrack: true))
-        if resp.memTrack != true {
-            throw RuntimeError.other("CRIU is missing features: mem_track (memory dirty tracking, needed by --pre-dump; this kernel has no CONFIG_MEM_SOFT_DIRTY or CRIU cannot use it)")
+        let got = try service.run(CriuRequest(type: .featureCheck, options: nil, features: wanted)).features
+        if wanted.memTrack == true && got?.memTrack != true || wanted.lazyPages == true && got?.lazyPages != true {
+            throw RuntimeError.other("CRIU is missing features: " + missing)
         }
+    }
+
+    /// --status-fd (runc's checks): an open, writable descriptor, and only
+    /// with --lazy-pages, the one case CRIU reports readiness (runc ignores
+    /// it otherwise). Close-on-exec from here on, so CRIU does not hold it.
+    static func checkStatusFD(_ fd: Int32, lazyPages: Bool) throws -> Int32 {
+        guard lazyPages else { throw RuntimeError.usage("--status-fd is only used with --lazy-pages") }
+        let flags = fcntl(fd, F_GETFL)
+        if flags < 0 { throw RuntimeError.usage("invalid --status-fd argument \(fd): \(errnoText(errno))") }
+        if flags & O_ACCMODE == O_RDONLY { throw RuntimeError.usage("invalid --status-fd argument \(fd): not writable") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
     }
 
     /// The init's stdio targets, for restore to reconnect (runc's descriptors.json).
