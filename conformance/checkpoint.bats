@@ -35,7 +35,17 @@ _criu_rt() {
 	) </dev/null
 }
 
-count() { cat "$ROOTFS/tmp/count" 2>/dev/null || echo 0; }
+# count: the last count (0 before the first); a read racing the counter's
+# truncate-and-write is read again.
+count() {
+	local c i
+	for ((i = 0; i < 50; i++)); do
+		c=$(cat "$ROOTFS/tmp/count" 2>/dev/null) || { echo 0; return; }
+		[[ "$c" =~ ^[0-9]+$ ]] && { echo "$c"; return; }
+		sleep 0.01
+	done
+	echo 0
+}
 count_above() { [ "$(count)" -gt "$1" ]; }
 
 # start_counter ID: a running container whose count has started.
@@ -331,15 +341,21 @@ counter_with_tty() {
 		| .process.args = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i >/tmp/count; echo line$i; sleep 0.1; done"]'
 }
 
+# checkpointed_tty_counter ID: counter_with_tty run with its master on a
+# console socket, then checkpointed.
+checkpointed_tty_counter() {
+	counter_with_tty
+	console_receiver "$TESTDIR/console1.sock" "$TESTDIR/tty1"
+	run_detached "$1" --console-socket "$TESTDIR/console1.sock"
+	assert_status 0
+	wait_until 20 grep -q '^line2' "$TESTDIR/tty1.part"
+	checkpoint "$1"
+}
+
 @test "checkpoint: a terminal container is restored, its new pty master sent to --console-socket" {
 	local id before
 	id=$(unique_id)
-	counter_with_tty
-	console_receiver "$TESTDIR/console1.sock" "$TESTDIR/tty1"
-	run_detached "$id" --console-socket "$TESTDIR/console1.sock"
-	assert_status 0
-	wait_until 20 grep -q '^line2' "$TESTDIR/tty1.part"
-	checkpoint "$id"
+	checkpointed_tty_counter "$id"
 	before=$(count)
 	# Detached, the terminal needs a console socket: refused before anything.
 	run _criu_rt restore -d --bundle "$BUNDLE" --image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
@@ -352,6 +368,22 @@ counter_with_tty() {
 	wait_until 20 grep -q "^line$((before + 2))" "$TESTDIR/tty2.part"
 	runtime delete --force "$id"
 	assert_status 0
+}
+
+@test "checkpoint: a terminal container restored in the foreground: apus relays the new pty" {
+	skip_unless_apus "runc 1.1's foreground relay needs a terminal of its own"
+	local id before restorer rc=0
+	id=$(unique_id)
+	checkpointed_tty_counter "$id"
+	before=$(count)
+	spawn_bg sh -c 'cd "$0" && exec "$1" --root "$2" --criu "$3" restore --bundle "$4" --image-path "$5" --work-path "$0/work" "$6" >"$0/relay.out"' \
+		"$TESTDIR" "$RUNTIME" "$ROOT" "$CRIU_BIN" "$BUNDLE" "$IMAGES" "$id"
+	restorer=$BG_PID
+	wait_until 20 grep -q "^line$((before + 2))" "$TESTDIR/relay.out"
+	runtime kill "$id" KILL
+	assert_status 0
+	wait "$restorer" || rc=$?
+	assert_equal "$rc" 137
 }
 
 @test "checkpoint: restore refuses --console-socket for a container without a terminal" {
@@ -457,6 +489,135 @@ status_byte() {
 	[ "$status" -ne 0 ]
 	assert_output_contains "--status-fd is only used with --lazy-pages"
 	assert_equal "$(container_status "$id")" running
+	runtime delete --force "$id"
+	assert_status 0
+}
+
+# lo_up_hook: a prestart hook bringing the loopback up (at run, and again at
+# restore, whose network namespace is new and empty).
+lo_up_hook() {
+	cat >"$TESTDIR/lo-up.sh" <<'EOF2'
+#!/bin/sh
+pid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+exec nsenter -t "$pid" -n ip link set lo up
+EOF2
+	chmod 755 "$TESTDIR/lo-up.sh"
+	update_config '.hooks.prestart += [{path: $p}]' --arg p "$TESTDIR/lo-up.sh"
+}
+
+received() { wc -l <"$ROOTFS/tmp/received" 2>/dev/null || echo 0; }
+received_above() { [ "$(received)" -gt "$1" ]; }
+
+@test "checkpoint: --tcp-established dumps and restores an open TCP connection" {
+	local id n
+	id=$(unique_id)
+	ln -sf busybox "$ROOTFS/bin/nc"
+	lo_up_hook
+	# A server that takes one connection (its stdin kept open: busybox nc
+	# hangs up at EOF), and a client sending the count over it (retried
+	# until the server listens).
+	update_config '.process.args = ["sh", "-c", "exec </dev/null >/dev/null 2>&1; sleep 100000 | nc -l -p 5000 >/tmp/received & while :; do i=0; while :; do i=$((i+1)); echo $i >/tmp/count; echo $i; sleep 0.1; done | nc 127.0.0.1 5000; sleep 0.1; done"]'
+	run_detached "$id"
+	assert_status 0
+	wait_until 20 received_above 2
+	# Without the flag CRIU refuses the connected socket; the container goes on.
+	run _criu_rt checkpoint --image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
+	[ "$status" -ne 0 ]
+	grep -q -- "--tcp-established" "$TESTDIR/work/dump.log"
+	assert_equal "$(container_status "$id")" running
+	rm -rf "$IMAGES" "$TESTDIR/work"
+	run _criu_rt checkpoint --tcp-established --image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
+	if [ "$status" -ne 0 ] && grep -q "Can't get 1:16 opt: Operation not supported" "$TESTDIR/work/dump.log"; then
+		# Kernels >= 6.16 refuse SO_PASSCRED on TCP sockets, which CRIU 4.1.1 reads.
+		assert_equal "$(container_status "$id")" running
+		runtime delete --force "$id"
+		skip "this CRIU cannot dump TCP sockets on this kernel (getsockopt(SO_PASSCRED): EOPNOTSUPP), for runc and apus alike"
+	fi
+	assert_status 0
+	n=$(received)
+	restore "$id" --tcp-established
+	# The same connection carries on (the server takes no second one).
+	wait_until 20 received_above $((n + 2))
+	runtime delete --force "$id"
+	assert_status 0
+}
+
+# allocated FILES...: the disk blocks (KiB) the files hold.
+allocated() { du -k -c "$@" | tail -n1 | cut -f1; }
+
+@test "checkpoint: restore --auto-dedup punches out the memory images it restored" {
+	local id full
+	id=$(unique_id)
+	start_counter "$id"
+	checkpoint "$id"
+	full=$(allocated "$IMAGES"/pages-*.img)
+	[ "$full" -gt 0 ]
+	restore_continues "$id" --auto-dedup
+	[ "$(allocated "$IMAGES"/pages-*.img)" -lt "$full" ]
+	runtime delete --force "$id"
+	assert_status 0
+}
+
+@test "checkpoint: --manage-cgroups-mode takes soft, full, strict (ignore: runc >= 1.2)" {
+	local id
+	id=$(unique_id)
+	start_counter "$id"
+	run _criu_rt checkpoint --manage-cgroups-mode bogus --image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
+	[ "$status" -ne 0 ]
+	[[ "${output,,}" == *"invalid manage cgroups mode"* || "${output,,}" == *"invalid manage-cgroups-mode"* ]]
+	assert_equal "$(container_status "$id")" running
+	checkpoint "$id" --manage-cgroups-mode full
+	restore_continues "$id" --manage-cgroups-mode full
+	runtime delete --force "$id"
+	assert_status 0
+}
+
+@test "checkpoint: restore --manage-cgroups-mode strict wants cgroups CRIU makes itself: refused by CRIU" {
+	is_runc_before_1_2 && skip "runc 1.1 ignores --manage-cgroups-mode on restore"
+	local id
+	id=$(unique_id)
+	start_counter "$id"
+	checkpoint "$id"
+	run _criu_rt restore -d --manage-cgroups-mode strict --bundle "$BUNDLE" --image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
+	[ "$status" -ne 0 ]
+	assert_output_contains "criu failed"
+	runtime state "$id"
+	[ "$status" -ne 0 ]
+}
+
+# lock_held FILE: a flock on FILE is listed in /proc/locks.
+lock_held() { grep -q "FLOCK .*:$(stat -c %i "$1") " /proc/locks; }
+
+@test "checkpoint: --file-locks dumps and restores a held flock" {
+	command -v gcc >/dev/null || skip "no gcc to build the lock holder"
+	local id
+	id=$(unique_id)
+	# lockexec FILE PROG ARGS...: takes an exclusive flock on FILE, then execs PROG (the lock stays).
+	cat >"$TESTDIR/lockexec.c" <<'EOF2'
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int fd = open(argv[1], O_RDWR | O_CREAT, 0644);
+    if (argc < 3 || fd < 0 || flock(fd, LOCK_EX) < 0) return 1;
+    execv(argv[2], argv + 2);
+    return 1;
+}
+EOF2
+	gcc -static -O2 -o "$ROOTFS/bin/lockexec" "$TESTDIR/lockexec.c" || skip "gcc cannot link statically here"
+	update_config '.process.args = ["/bin/lockexec", "/tmp/lock", "/bin/sh"] + .process.args[1:]'
+	start_counter "$id"
+	lock_held "$ROOTFS/tmp/lock"
+	# Without the flag CRIU refuses the lock; the container goes on.
+	run _criu_rt checkpoint --image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
+	[ "$status" -ne 0 ]
+	grep -q -- "--file-locks" "$TESTDIR/work/dump.log"
+	assert_equal "$(container_status "$id")" running
+	rm -rf "$IMAGES" "$TESTDIR/work"
+	checkpoint "$id" --file-locks
+	! lock_held "$ROOTFS/tmp/lock"
+	restore_continues "$id" --file-locks
+	lock_held "$ROOTFS/tmp/lock"
 	runtime delete --force "$id"
 	assert_status 0
 }

@@ -28,7 +28,7 @@ extension Runtime {
     /// --image-path; unless --leave-running (or --pre-dump) they are gone
     /// afterwards and the container is removed, as with runc.
     public func checkpoint(id: String, options o: CheckpointOptions) throws {
-        try CriuPlan.requirePrivileges()
+        CriuPlan.warnUnprivileged(log)
         let dir = try store.open(id)
         try dir.lock()
         let record = try dir.load()
@@ -92,12 +92,11 @@ struct CriuDirs {
 
 /// What CRIU must be told about a container, for dump and restore alike.
 enum CriuPlan {
-    /// CRIU needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE) over the
-    /// container's namespaces; apus does not run it for an unprivileged user.
-    static func requirePrivileges() throws {
-        if Rootless.unprivileged {
-            throw RuntimeError.other("checkpoint and restore as an unprivileged user are not supported by this version of apus")
-        }
+    /// CRIU needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; for an
+    /// unprivileged user apus warns, as runc does, and CRIU's own refusal
+    /// reaches the user.
+    static func warnUnprivileged(_ log: Logger) {
+        if Rootless.unprivileged { log.warning("checkpoint is untested with rootless containers") }
     }
 
     static func common(_ o: CheckpointOptions, spec: Spec, record: ContainerRecord) throws -> CriuOptions {
