@@ -558,7 +558,7 @@ allocated() { du -k -c "$@" | tail -n1 | cut -f1; }
 	assert_status 0
 }
 
-@test "checkpoint: --manage-cgroups-mode takes soft, full, strict (ignore: runc >= 1.2)" {
+@test "checkpoint: --manage-cgroups-mode: full dumps and restores, an unknown mode is refused" {
 	local id
 	id=$(unique_id)
 	start_counter "$id"
