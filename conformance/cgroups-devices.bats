@@ -248,6 +248,25 @@ check_refused() {
 	assert_nothing_left "$id"
 }
 
+@test "hybrid: devices.list lists the config's rules in their order, then runc's defaults (runtime-tools' linux_cgroups_devices)" {
+	skip_unless_apus "runc 1.1 writes the exceptions sorted (b *:* m first)"
+	use_layout hybrid
+	visible devices || skip "no v1 devices controller"
+	local id dir
+	id=$(unique_id)
+	update_config '.linux.resources.devices = [{"allow": false, "access": "rwm"},
+		{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+		{"allow": true, "type": "b", "major": 8, "minor": 20, "access": "rw"},
+		{"allow": true, "type": "b", "major": 10, "minor": 200, "access": "r"}]'
+	create_container "$id"
+	assert_status 0
+	dir="$(cgroup_dir "$id" devices)"
+	assert_equal "$(head -n 4 "$dir/devices.list")" "$(printf '%s\n' 'c 10:229 rwm' 'b 8:20 rw' 'b 10:200 r' 'c *:* m')"
+	runtime delete --force "$id"
+	assert_status 0
+	assert_nothing_left "$id"
+}
+
 # The cgroup already holds deny-all rules (a re-application, as `update`
 # makes): only what changes is written, no reset to deny-all that would
 # deny loop-control (allowed before and after) for a moment.

@@ -37,6 +37,22 @@ load helpers
 	assert_equal "$(cat "$(cg_file memory memory.memsw.limit_in_bytes)")" 134217728
 }
 
+@test "resources: kernelTCP is written on v1 (memory.kmem.tcp.limit_in_bytes); kernel is warned about as runc does" {
+	skip_unless_apus "runc 1.1 ignores kernelTCP too (runtime-tools' linux_cgroups_memory fails it)"
+	v1_has memory || skip "no v1 memory hierarchy on this host"
+	[ -e /sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes ] || skip "no kmem.tcp accounting on this kernel"
+	update_config '.linux.resources.memory = {"limit": 67108864, "kernel": 50593792, "kernelTCP": 50593792}'
+	id=$(unique_id)
+	set_args sleep 1000
+	create_container "$id"
+	assert_status 0
+	assert_output_contains "Kernel memory settings are ignored and will be removed"
+	assert_equal "$(cat "$(cg_file memory memory.kmem.tcp.limit_in_bytes)")" 50593792
+	assert_equal "$(cat "$(cg_file memory memory.limit_in_bytes)")" 67108864
+	runtime delete --force "$id"
+	assert_status 0
+}
+
 @test "resources: a quota without room in its period is refused by the kernel, nothing left" {
 	v1_has cpu || skip "no v1 cpu hierarchy on this host"
 	update_config '.linux.resources.cpu = {"quota": 500, "period": 100000}'

@@ -540,6 +540,33 @@ check_shared_propagation() {
 	check_shared_propagation rshared
 }
 
+# The container's own root, as runtime-tools' linux_rootfs_propagation
+# checks it from inside: a shared root propagates a new mount to a bind of
+# "/"; an unbindable one cannot be bound at all. runc 1.1 fails both: its
+# rootfs bind is private (shared), or cannot be made (unbindable).
+@test "rootfsPropagation: shared - the container's / is shared: a mount under / shows in a bind of /" {
+	skip_unless_apus "runc 1.1 leaves the container's / private with rootfsPropagation shared"
+	update_config '.linux.rootfsPropagation = "shared"'
+	add_caps CAP_SYS_ADMIN
+	set_args sh -c 'mkdir -p /t /m /src && touch /src/f && mount -o rbind / /t && mount -o bind /src /m &&
+		if [ -e /t/m/f ]; then echo exposed; else echo hidden; fi'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_equal "$output" exposed
+	assert_equal "$(host_mounts_under "$ROOTFS")" ""
+}
+
+@test "rootfsPropagation: unbindable - the container starts and its / cannot be bound" {
+	skip_unless_apus "runc 1.1 makes the host's / unbindable first and then cannot bind the rootfs (EINVAL)"
+	update_config '.linux.rootfsPropagation = "unbindable" | .linux.readonlyPaths += ["/etc"]'
+	add_caps CAP_SYS_ADMIN
+	set_args sh -c 'mkdir -p /t && if mount -o rbind / /t 2>/dev/null; then echo bound; else echo refused; fi'
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_equal "$output" refused
+	assert_equal "$(host_mounts_under "$ROOTFS")" ""
+}
+
 # ------------------------------------------------------------------ leaks
 
 @test "no container mount appears in the host mount table, while running or after delete" {

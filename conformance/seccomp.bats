@@ -114,3 +114,78 @@ seccomp() { update_config ".linux.seccomp = $1"; }
 	[ ! -e "$ROOTFS/tmp/from-hook" ]
 	assert_root_empty
 }
+
+# seccomp_probe: a static program (/bin/nrprobe in the rootfs) printing
+# NR=OK|ENOSYS|EPERM|errnoN for raw syscall numbers (x86_64's).
+seccomp_probe() {
+	[ "$(uname -m)" = x86_64 ] || skip "syscall numbers are x86_64's"
+	local bin="$BATS_FILE_TMPDIR/nrprobe"
+	if [ ! -x "$bin" ]; then
+		command -v cc >/dev/null || skip "cc needed to build the syscall probe"
+		cat >"$BATS_FILE_TMPDIR/nrprobe.c" <<'PROBE'
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv) {
+	for (int i = 1; i < argc; i++) {
+		long r = syscall(strtol(argv[i], NULL, 0), 0, 0, 0, 0, 0);
+		if (r >= 0) printf("%s=OK\n", argv[i]);
+		else if (errno == ENOSYS) printf("%s=ENOSYS\n", argv[i]);
+		else if (errno == EPERM) printf("%s=EPERM\n", argv[i]);
+		else printf("%s=errno%d\n", argv[i], errno);
+	}
+	return 0;
+}
+PROBE
+		cc -static -O2 -o "$bin.tmp" "$BATS_FILE_TMPDIR/nrprobe.c" && mv "$bin.tmp" "$bin" ||
+			skip "cannot build a static syscall probe"
+	fi
+	cp "$bin" "$ROOTFS/bin/nrprobe"
+}
+
+@test "seccomp: every syscall number above the newest the profile names gets ENOSYS (1000, 0x3fffffff), known denied ones the default" {
+	seccomp_probe
+	local allow want
+	allow=$(jq -c '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW")]' "$FIXTURES/containerd-seccomp.json")
+	seccomp "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"],\"syscalls\":$allow}"
+	# 248 add_key and 312 kcmp: known, not in the allow list; 110 getppid allowed
+	want=$'1000=ENOSYS\n600=ENOSYS\n0x3fffffff=ENOSYS\n248=EPERM\n312=EPERM\n110=OK'
+	set_args /bin/nrprobe 1000 600 0x3fffffff 248 312 110
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_equal "$output" "$want"
+	# the same with no_new_privs (loaded last) and for an exec'd process
+	update_config '.process.noNewPrivileges = true'
+	set_args sleep 1000
+	id=$(unique_id)
+	create_and_start "$id"
+	runtime exec "$id" /bin/nrprobe 1000 600 0x3fffffff 248 312 110
+	assert_status 0
+	assert_equal "$output" "$want"
+	runtime delete --force "$id"
+}
+
+@test "seccomp: a default action that lets syscalls run (SCMP_ACT_LOG) gets no ENOSYS for newer numbers (runc's rule)" {
+	seccomp_probe
+	# the profile names only getppid (110): add_key (248) is newer, but LOG lets it run
+	seccomp '{"defaultAction":"SCMP_ACT_LOG","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO"}]}'
+	set_args /bin/nrprobe 110 248
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	# add_key(NULL, ...) reaches the kernel: EFAULT
+	assert_equal "$output" $'110=EPERM\n248=errno14'
+}
+
+@test "seccomp: without architectures the native one still gets ENOSYS above the newest syscall named" {
+	skip_unless_apus "runc 1.1 adds no ENOSYS prologue without architectures (1000 gets the default action)"
+	seccomp_probe
+	local allow
+	allow=$(jq -c '[.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_ALLOW")]' "$FIXTURES/containerd-seccomp.json")
+	seccomp "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":$allow}"
+	set_args /bin/nrprobe 1000 248
+	runtime run --bundle "$BUNDLE" "$(unique_id)"
+	assert_status 0
+	assert_equal "$output" $'1000=ENOSYS\n248=EPERM'
+}

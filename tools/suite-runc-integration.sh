@@ -14,11 +14,13 @@
 # Debian minbase (debootstrap) for hooks.bats; both cached in $SUITE_CACHE/images.
 #
 # The suite calls the runtime as $RUNC and in places by the name `runc`: both
-# are a wrapper directory's `runc` (first on PATH) that execs RUNTIME. Each
+# are a wrapper directory's `runc` (first on PATH) that execs RUNTIME; a
+# working CRIU (tools/criu.sh --find) is linked there as `criu`. Each
 # test runs alone (bats --filter on its exact name) with SUITE_TIMEOUT seconds
 # (300), in a private pid + mount namespace; after each, whatever it left
 # (containers, processes, cgroups below the run's own cgroup and
-# /runc-cgroups-integration-test, mounts) is removed.
+# /runc-cgroups-integration-test, mounts) is removed. /etc is an overlay in
+# that namespace (checkpoint.bats writes /etc/criu/default.conf).
 #
 # RESULTS_DIR (default $SUITE_CACHE/results/runc-integration-<runtime>-<time>)
 # gets tap/<file>.tap (raw TAP of each file's tests, renumbered), tap/<file>.log
@@ -104,8 +106,17 @@ main() {
 	chmod a+x "$WORK"
 	mkdir -p "$WORK/tmp" "$WORK/state"
 	suite_runtime_wrapper "$WORK/bin" "$RUNTIME"
+	# A working CRIU first on PATH for both runtimes alike (checkpoint.bats;
+	# Debian 12's 3.17 fails on kernels >= 6.x): tools/criu.sh's, when built.
+	local criu
+	criu=$("$(dirname "$(readlink -f "$0")")/criu.sh" --find) && ln -sf "$criu" "$WORK/bin/criu"
+	# checkpoint.bats writes /etc/criu/default.conf: /etc is an overlay in
+	# the run's mount namespace, so that stays off the host.
+	mkdir -p "$WORK/etc-upper" "$WORK/etc-work"
+	mount -t overlay suite-etc -o lowerdir=/etc,upperdir="$WORK/etc-upper",workdir="$WORK/etc-work" /etc ||
+		suite_die "cannot put an overlay on /etc"
 	suite_cgroups_enter runc-cgroups-integration-test
-	trap 'suite_cleanup_after_test "$WORK"; suite_cgroups_leave; rm -rf "$WORK"' EXIT
+	trap 'suite_cleanup_after_test "$WORK"; suite_cgroups_leave; umount -l /etc; rm -rf "$WORK"' EXIT
 	printf '# runc tests/integration %s against %s (%s)\n' "$(suite_revision "$CHECKOUT")" \
 		"$RUNTIME" "$("$RUNTIME" --version 2>/dev/null | head -1)" >"$RESULTS/summary.txt"
 	printf '%-32s %5s %5s %5s\n' file pass fail skip >>"$RESULTS/summary.txt"

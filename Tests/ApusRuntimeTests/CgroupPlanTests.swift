@@ -106,6 +106,25 @@ final class CgroupPlanTests: XCTestCase {
                        "uint64(-1) swappiness is unset, as in runc")
     }
 
+    func testKernelTCPIsWrittenOnV1KernelWarnedAbout() throws {
+        let tcp = "/m/memory.kmem.tcp.limit_in_bytes"
+        let h = host(v1: ["memory": "/m"], files: [tcp: "9223372036854771712", "/m/memory.kmem.limit_in_bytes": ""])
+        var plan = CgroupPlan.make(try decode(#"{"memory": {"kernelTCP": 50593792}}"#), host: h)
+        XCTAssertEqual(plan.writes.map { "\($0.file)=\($0.value)" }, ["\(tcp)=50593792"])
+        XCTAssertEqual(plan.warnings, [])
+        XCTAssertEqual(writes(try decode(#"{"memory": {"kernelTCP": -1}}"#), h), ["\(tcp)=-1"])
+        // the kmem limit itself: Linux 6.1+ takes the write and ignores it (runc's warning)
+        plan = CgroupPlan.make(try decode(#"{"memory": {"kernel": 5, "kernelTCP": 7}}"#), host: h)
+        XCTAssertEqual(plan.writes.map(\.file), [tcp])
+        XCTAssertEqual(plan.warnings, ["Kernel memory settings are ignored and will be removed"])
+        // no file (v2, or no memory controller at all): warned, never an error
+        for other in [host(v2: ["memory"]), host()] {
+            plan = CgroupPlan.make(try decode(#"{"memory": {"kernelTCP": 7}}"#), host: other)
+            XCTAssertEqual(plan.writes.count + plan.errors.count, 0)
+            XCTAssertEqual(plan.warnings, ["Kernel memory settings are ignored and will be removed"])
+        }
+    }
+
     func testMemoryV2() throws {
         let h = host(v2: ["memory"], files: ["/u/memory.swap.max": "max", "/u/memory.current": "4096"])
         XCTAssertEqual(writes(try decode(#"{"memory": {"limit": 1000, "swap": 3000, "reservation": 10}}"#), h),

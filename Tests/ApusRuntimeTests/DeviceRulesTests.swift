@@ -22,13 +22,29 @@ final class DeviceRulesTests: XCTestCase {
     func testNewCgroupIsResetToDenyAllThenGetsTheRulesAndDefaults() throws {
         let target = try DeviceRules.target([rule(false), rule(true, "c", 10, 237, "rw")])
         let written = DeviceState(defaultAllow: true).transition(to: target)
-        XCTAssertEqual(lines(written), ["deny a *:* rwm"] + Array(defaultLines[..<9]) + ["allow c 10:200 rwm", "allow c 10:237 rw", "allow c 136:* rwm"])
+        // in the rules' order (the spec's "listed order"; runc sorts them)
+        XCTAssertEqual(lines(written), ["deny a *:* rwm", "allow c 10:237 rw"] + lines(DeviceRules.defaults))
+    }
+
+    func testGainedAccessIsWrittenInTheRulesOrder() throws {
+        let target = try DeviceRules.target([rule(false), rule(true, "c", 10, 229, "rwm"), rule(true, "b", 8, 20, "rw"),
+                                             rule(true, "b", 10, 200, "r")])
+        XCTAssertEqual(Array(lines(DeviceState(defaultAllow: true).transition(to: target)).prefix(4)),
+                       ["deny a *:* rwm", "allow c 10:229 rwm", "allow b 8:20 rw", "allow b 10:200 r"])
+        // a device denied again and allowed later goes where it is allowed
+        let again = try DeviceRules.target([rule(false), rule(true, "c", 10, 229, "rwm"), rule(true, "b", 8, 20, "rw"),
+                                            rule(false, "c", 10, 229, "rwm"), rule(true, "c", 10, 229, "r")])
+        XCTAssertEqual(Array(lines(DeviceState(defaultAllow: true).transition(to: again)).prefix(3)),
+                       ["deny a *:* rwm", "allow b 8:20 rw", "allow c 10:229 r"])
+        XCTAssertEqual(Array(again.orderedExceptions.map(\.match).prefix(2)),
+                       [DeviceMatch(kind: .block, major: 8, minor: 20), DeviceMatch(kind: .char, major: 10, minor: 229)])
     }
 
     func testNoRulesStillGetRuncsDefaultsOnly() throws {
         let target = try DeviceRules.target(nil)
         XCTAssertFalse(target.defaultAllow)
-        XCTAssertEqual(lines(DeviceState(defaultAllow: true).transition(to: target)), ["deny a *:* rwm"] + defaultLines)
+        XCTAssertEqual(lines(DeviceState(defaultAllow: true).transition(to: target)), ["deny a *:* rwm"] + lines(DeviceRules.defaults))
+        XCTAssertEqual(Set(lines(DeviceRules.defaults)), Set(defaultLines))
     }
 
     func testRulesApplyInOrderAllowAndDenyAlike() throws {

@@ -33,15 +33,26 @@ extension CgroupPlan {
         var m = m
         // uint64(-1), runc's "unset" swappiness
         if m.swappiness == UInt64.max { m.swappiness = nil }
-        if m.kernel.map({ $0 != 0 }) == true || m.kernelTCP.map({ $0 != 0 }) == true {
-            // As runc 1.1 and 1.2: cgroup v1 kernel memory limits are deprecated
-            // (and gone since Linux 6.1 for kmem); the spec calls them NOT RECOMMENDED.
-            warn("Kernel memory settings are ignored and will be removed")
-        }
+        let kernelTCP = m.kernelTCP ?? 0
         let limit = m.limit ?? 0, swap = m.swap ?? 0, reservation = m.reservation ?? 0
         let wantsV1Only = m.swappiness != nil || m.disableOOMKiller == true
         let wants = limit != 0 || swap != 0 || reservation != 0 || wantsV1Only || m.useHierarchy != nil
-        guard wants, let c = controller(v1: "memory", v2: "memory", for: "memory") else { return }
+        let tcpFile = "memory.kmem.tcp.limit_in_bytes"
+        // kernelTCP alone never fails the plan: it is warned about where it cannot be written.
+        let c = wants ? controller(v1: "memory", v2: "memory", for: "memory")
+            : kernelTCP != 0 ? try? host.locate(v1: "memory", v2: "memory") : nil
+        let tcpHonoured = kernelTCP != 0 && c.map { !$0.v2 && host.has($0, tcpFile) } == true
+        if m.kernel.map({ $0 != 0 }) == true || (kernelTCP != 0 && !tcpHonoured) {
+            // As runc 1.1 and 1.2: kernel memory limits are deprecated (v1's
+            // kmem limit is accepted and ignored since Linux 6.1; v2 has
+            // neither); the spec calls them NOT RECOMMENDED.
+            warn("Kernel memory settings are ignored and will be removed")
+        }
+        if tcpHonoured, let c, let v = Self.memoryValue(kernelTCP, v2: false) {
+            // v1's TCP buffer limit still works: written, unlike runc.
+            write("memory.kernelTCP", c, tcpFile, v)
+        }
+        guard wants, let c else { return }
         if c.v2 { memoryV2(m, limit: limit, swap: swap, reservation: reservation, c) } else {
             memoryV1(m, limit: limit, swap: swap, reservation: reservation, c)
         }

@@ -9,7 +9,7 @@ import Glibc
 enum CgroupResources {
     /// Applies everything but the device rules only once the whole plan is
     /// known to fit the host, so a refused value leaves the cgroups as they were.
-    static func apply(_ r: Resources?, devices: [LinuxDevice]?, paths: [String: String], log: Logger? = nil) throws {
+    static func apply(_ r: Resources?, paths: [String: String], log: Logger? = nil) throws {
         let plan = CgroupPlan.make(r ?? Resources(), host: .live(paths))
         if let first = plan.errors.first { throw first }
         try DeviceRules.apply(r?.devices, paths: paths)
@@ -28,7 +28,7 @@ enum CgroupResources {
     }
 
     /// `apus update`: the device rules in force, applied again.
-    static func reapplyDevices(_ rules: [DeviceCgroupRule]?, devices: [LinuxDevice]?, paths: [String: String]) throws {
+    static func reapplyDevices(_ rules: [DeviceCgroupRule]?, paths: [String: String]) throws {
         try DeviceRules.apply(rules, paths: paths)
     }
 }

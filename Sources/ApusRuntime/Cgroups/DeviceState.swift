@@ -7,6 +7,14 @@
 struct DeviceState: Equatable {
     var defaultAllow = false
     var exceptions: [DeviceMatch: DeviceAccess] = [:]
+    /// The exceptions in the order the rules made them: the order they are
+    /// written in, so devices.list lists them as the config does ("the
+    /// runtime MUST apply entries in the listed order"). Not part of ==.
+    private(set) var order: [DeviceMatch] = []
+
+    static func == (a: DeviceState, b: DeviceState) -> Bool {
+        a.defaultAllow == b.defaultAllow && a.exceptions == b.exceptions
+    }
 
     /// Applies one rule as writing it to devices.allow / devices.deny
     /// would; returns why it cannot be honoured (nil if it can).
@@ -18,12 +26,14 @@ struct DeviceState: Equatable {
         // An allow in deny-all mode (or a deny in allow-all mode) adds an
         // exception; the other way round it takes access off one.
         if rule.allow != defaultAllow {
+            if exceptions[match] == nil { order.append(match) }
             exceptions[match, default: []].formUnion(rule.access)
             return nil
         }
         if let problem = hole(in: match, rule.access) ?? uncovered(by: match, rule.access) { return problem }
         let left = exceptions[match, default: []].subtracting(rule.access)
         exceptions[match] = left.isEmpty ? nil : left
+        if left.isEmpty { order.removeAll { $0 == match } }
         return nil
     }
 
@@ -95,7 +105,8 @@ struct DeviceState: Equatable {
     /// as little as possible (runc's Transition): a reset ("a") only when
     /// the default changes or `self` is allow-all (whose deny exceptions
     /// devices.list does not show); then the access each exception loses,
-    /// then what each gains. Nothing allowed in both states is denied on
+    /// then what each gains, in the order the rules made it (runc sorts;
+    /// the spec wants the listed order). Nothing allowed in both states is denied on
     /// the way.
     func transition(to target: DeviceState) -> [DeviceRule] {
         var out: [DeviceRule] = []
@@ -108,11 +119,19 @@ struct DeviceState: Equatable {
             let lost = had.subtracting(target.exceptions[m] ?? [])
             if !lost.isEmpty { out.append(DeviceRule(allow: target.defaultAllow, match: m, access: lost)) }
         }
-        for (m, want) in target.exceptions.sorted(by: { $0.key < $1.key }) {
+        for (m, want) in target.orderedExceptions {
             let gained = want.subtracting(old[m] ?? [])
             if !gained.isEmpty { out.append(DeviceRule(allow: !target.defaultAllow, match: m, access: gained)) }
         }
         return out
+    }
+
+    /// The exceptions in the order the rules made them (those given to
+    /// init(exceptions:) last, sorted).
+    var orderedExceptions: [(match: DeviceMatch, access: DeviceAccess)] {
+        let made = order.compactMap { m in exceptions[m].map { (m, $0) } }
+        let rest = exceptions.filter { !order.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return made + rest
     }
 
     /// The exceptions in runc's order.

@@ -144,7 +144,7 @@ public enum SystemdCgroup {
         try runJob(&bus, call, unit: unit.name, queued: created)
         try Cgroups.create(paths)
         try Cgroups.join(pid: pid, paths)
-        try CgroupResources.apply(forFiles(spec.linux?.resources), devices: spec.linux?.devices, paths: paths)
+        try CgroupResources.apply(forFiles(spec.linux?.resources), paths: paths)
     }
 
     /// What is also written to the cgroup files: everything, except device

@@ -37,12 +37,13 @@ extension Runtime {
             throw RuntimeError.other("container \(id) is not running (\(status.rawValue)): only a running container can be checkpointed")
         }
         let spec = try savedSpec(dir)
+        let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: true)
+        defer { close(images.fd) }
+        if let parent = o.parentPath { try CriuDirs.checkParent(parent, images: images.path) }
         if o.preDump { try CriuPlan.requireMemoryTracking(o.criu) }
         if o.lazyPages { try CriuPlan.requireLazyPages(o.criu) }
         var statusFD = try o.statusFD.map { try CriuPlan.checkStatusFD($0, lazyPages: o.lazyPages) }
         defer { if let fd = statusFD { close(fd) } }
-        let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: true)
-        defer { close(images.fd) }
         let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
         defer { close(work.fd) }
         var opts = try CriuPlan.common(o, spec: spec, record: record)
@@ -80,6 +81,20 @@ extension Runtime {
 struct CriuDirs {
     let path: String
     let fd: Int32
+
+    /// --parent-path: relative to the images directory and a directory
+    /// there, checked before anything is asked of CRIU (runc's words).
+    static func checkParent(_ parent: String, images: String) throws {
+        if parent.hasPrefix("/") { throw RuntimeError.other("--parent-path must be relative") }
+        let real = FS.join(images, parent)
+        var st = stat()
+        if stat(real, &st) != 0 {
+            throw RuntimeError.other("invalid --parent-path: stat \(real): \(goErrnoText(errno))")
+        }
+        if st.st_mode & S_IFMT != S_IFDIR {
+            throw RuntimeError.other("invalid --parent-path: \(real): \(goErrnoText(ENOTDIR))")
+        }
+    }
 
     static func open(_ path: String, create: Bool) throws -> CriuDirs {
         let abs = FS.absolute(path)

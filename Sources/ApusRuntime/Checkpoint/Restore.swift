@@ -51,7 +51,7 @@ extension Runtime {
             try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
             cleanup.removesCgroups = true
             try Cgroups.create(cgroupPaths)
-            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: cgroupPaths)
+            try CgroupResources.apply(spec.linux?.resources, paths: cgroupPaths)
             let pid = try criuRestore(spec: spec, bundle: bundle, rootfs: rootfs, dir: dir, cgroupPaths: cgroupPaths,
                                       options: o.checkpoint) { n in
                 try Self.restoreNotified(n, spec: spec, record: r, console: &console)

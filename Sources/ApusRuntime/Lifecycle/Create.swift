@@ -92,7 +92,7 @@ public struct Runtime {
             cleanup.removesCgroups = true
             if unit == nil {
                 try Cgroups.create(plan.cgroupPaths)
-                try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices, paths: plan.cgroupPaths, log: log)
+                try CgroupResources.apply(spec.linux?.resources, paths: plan.cgroupPaths, log: log)
             }
 
             let record = try spawn(plan, dir: dir, cleanup: &cleanup)

@@ -34,7 +34,7 @@ extension FeaturesReport {
         s.actions = SeccompAction.allCases.map { $0.rawValue }
         s.operators = SeccompOperator.allCases.map { $0.rawValue }
         s.archs = SeccompArch.allCases.filter { seccomp_arch_resolve_name(SeccompFilter.archName($0)) != 0 }.map { $0.rawValue }
-        // WAIT_KILLABLE_RECV is set by apus itself (SeccompFilter.loadWithOwnFlags).
+        // apus loads the filter with seccomp(2) itself: every flag (SeccompFilter.flags).
         s.knownFlags = SeccompFlag.allCases.map { $0.rawValue }
         s.supportedFlags = s.knownFlags
         return s

@@ -28,17 +28,17 @@ extension Runtime {
         if spec.linux == nil { spec.linux = Linux() }
         spec.linux?.resources = merged
         if let e = spec.validate().first(where: { $0.path.hasPrefix("linux.resources") }) { throw RuntimeError.config(e) }
-        let plan = CgroupPlan.make(ResourceUpdate.toApply(given, merged: merged), host: .live(record.cgroupPaths))
+        let toApply = ResourceUpdate.toApply(given, merged: merged)
+        let plan = CgroupPlan.make(toApply, host: .live(record.cgroupPaths))
         if let first = plan.errors.first { throw first }
         for w in plan.warnings { log.warning(w) }
-        let toApply = ResourceUpdate.toApply(given, merged: merged)
         if let unit = record.systemdUnit {
             // The scope's properties first, so systemd does not put the old values back.
             try SystemdCgroup.setProperties(unit: unit, resources: toApply, devices: spec.linux?.devices)
         }
         // On a unified systemd the scope's DeviceAllow/DevicePolicy are the device rules.
         if record.systemdUnit == nil || SystemdCgroup.forFiles(merged)?.devices != nil {
-            try CgroupResources.reapplyDevices(merged.devices, devices: spec.linux?.devices, paths: record.cgroupPaths)
+            try CgroupResources.reapplyDevices(merged.devices, paths: record.cgroupPaths)
         }
         try plan.run()
         try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)

@@ -36,7 +36,9 @@ struct Rootfs {
         let explicit = try rootPropagation()
         if !inCallerNamespace {
             // rslave by default, so host mount events reach the container but not the reverse.
-            let propagation = explicit ?? (UInt64(MS_SLAVE) | UInt64(MS_REC))
+            // An unbindable "/" could not be bound below: the rootfs gets it after entering it.
+            let rslave = UInt64(MS_SLAVE) | UInt64(MS_REC)
+            let propagation = explicit.map { $0 & UInt64(MS_UNBINDABLE) != 0 ? rslave : $0 } ?? rslave
             try mountOrThrow(nil, "/", nil, UInt(propagation), nil, step: "setting root mount propagation")
             // The rootfs bind below must not propagate back through a shared parent.
             try makeParentMountPrivate()
@@ -113,6 +115,19 @@ struct Rootfs {
         try check(chdir("/"), "entering the rootfs", "chdir(/)")
     }
 
+    /// linux.rootfsPropagation "shared" or "unbindable" for the container's
+    /// root mount itself, once it is "/" and set up: before, the rootfs bind is private
+    /// (its parent was made so) or could not be made (an unbindable source),
+    /// and pivot_root refuses a shared new root. Only "/" itself: the spec's
+    /// mounts have theirs already (SpecMounts). A shared root is a peer
+    /// group of its own, with nothing on the host.
+    private func setOwnRootPropagation() throws {
+        guard let p = try rootPropagation() else { return }
+        let own = p & (UInt64(MS_SHARED) | UInt64(MS_UNBINDABLE))
+        guard own != 0 else { return }
+        try mountOrThrow(nil, "/", nil, UInt(own), nil, step: "setting the root's propagation (linux.rootfsPropagation)")
+    }
+
     /// --no-pivot leaves the host's mounts in the container's mount namespace,
     /// out of sight behind chroot but still counted by the kernel: a fully
     /// visible host procfs or sysfs there lets a nested user namespace mount
@@ -133,8 +148,9 @@ struct Rootfs {
 
     /// Steps that need the final root: masked and read-only paths, the late
     /// read-only mounts, read-only root.
-    /// The root's propagation needs no step here: the rootfs bind copied it
-    /// from "/" in prepare(), and per-mount propagation options stay as set.
+    /// The root's propagation: the rootfs bind copied it from "/" in
+    /// prepare() (shared and unbindable are set last, setOwnRootPropagation),
+    /// and per-mount propagation options stay as set.
     /// Every target is resolved inside the new root (RESOLVE_IN_ROOT, no
     /// magic links) and mounted on by fd, so no symlink in the rootfs can
     /// send a mask or a read-only bind elsewhere (CVE-2025-31133 class).
@@ -148,6 +164,8 @@ struct Rootfs {
         if spec.root?.readonly == true {
             try mountOrThrow(nil, "/", nil, UInt(MS_REMOUNT) | UInt(MS_BIND) | UInt(MS_RDONLY), nil, step: "making the rootfs read-only")
         }
+        // Last: read-only paths on the root are clones of it (an unbindable one has none).
+        try setOwnRootPropagation()
     }
 
     private func mask(_ path: String, safe: SafePath, masks: inout MaskSource) throws {

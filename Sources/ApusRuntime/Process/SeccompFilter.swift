@@ -7,13 +7,16 @@ import Glibc
 /// loaded before the process reports READY (so a bad profile fails
 /// `create`): as the last step of its setup when no_new_privs is set,
 /// otherwise before the capabilities are dropped (loading needs
-/// CAP_SYS_ADMIN then). With SCMP_ACT_NOTIFY rules the listener goes to
-/// the seccomp agent (SeccompNotify.swift).
+/// CAP_SYS_ADMIN then). libseccomp's program is exported when the filter
+/// is built, the ENOSYS prologue put before it (SeccompENOSYS.swift), and
+/// the whole loaded with seccomp(2) and the profile's flags. With
+/// SCMP_ACT_NOTIFY rules the listener goes to the seccomp agent
+/// (SeccompNotify.swift).
 final class SeccompFilter {
-    private let ctx: scmp_filter_ctx
-    /// seccomp(2) flags libseccomp 2.5 cannot set (WAIT_KILLABLE_RECV):
-    /// when non-zero, the filter is exported and loaded by apus itself.
-    private var ownFlags: UInt32 = 0
+    /// The program as seccomp(2) reads it: the prologue, then libseccomp's.
+    private let program: [UInt8]
+    /// SECCOMP_FILTER_FLAG_* for seccomp(2).
+    private let flags: UInt32
     private(set) var loaded = false
     /// The notify listener once loaded (SCMP_ACT_NOTIFY rules), else -1.
     private(set) var listener: Int32 = -1
@@ -97,73 +100,74 @@ final class SeccompFilter {
         guard let ctx = seccomp_init(defaultAction) else {
             throw RuntimeError.other("seccomp: seccomp_init failed")
         }
-        self.ctx = ctx
-        // no_new_privs is process.noNewPrivileges' business, not libseccomp's.
-        try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set(CTL_NNP)")
-        for flag in s.flags ?? [] {
-            switch flag {
-            case .SECCOMP_FILTER_FLAG_TSYNC: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), "seccomp_attr_set(CTL_TSYNC)")
-            case .SECCOMP_FILTER_FLAG_LOG: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1), "seccomp_attr_set(CTL_LOG)")
-            case .SECCOMP_FILTER_FLAG_SPEC_ALLOW: try Self.check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1), "seccomp_attr_set(CTL_SSB)")
-            case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: ownFlags = Self.FLAG_NEW_LISTENER | Self.FLAG_WAIT_KILLABLE_RECV
-            }
-        }
-        if ownFlags != 0 {
-            for flag in s.flags ?? [] {
-                switch flag {
-                case .SECCOMP_FILTER_FLAG_TSYNC: ownFlags |= Self.FLAG_TSYNC | Self.FLAG_TSYNC_ESRCH
-                case .SECCOMP_FILTER_FLAG_LOG: ownFlags |= Self.FLAG_LOG
-                case .SECCOMP_FILTER_FLAG_SPEC_ALLOW: ownFlags |= Self.FLAG_SPEC_ALLOW
-                case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: break
-                }
-            }
-        }
+        defer { seccomp_release(ctx) }
+        var tokens = [seccomp_arch_native()]
         for arch in s.architectures ?? [] {
-            let rc = seccomp_arch_add(ctx, seccomp_arch_resolve_name(Self.archName(arch)))
+            let token = seccomp_arch_resolve_name(Self.archName(arch))
+            let rc = seccomp_arch_add(ctx, token)
             if rc < 0 && rc != -EEXIST { try Self.check(rc, "seccomp_arch_add(\(arch.rawValue))") }
+            if !tokens.contains(token) { tokens.append(token) }
         }
-        var newest: Int32 = -1
         for (i, rule) in (s.syscalls ?? []).enumerated() {
             let action = Self.action(rule.action, errno: rule.errnoRet)
             for name in rule.names {
                 // Profiles name syscalls this kernel or libseccomp may not know; like runc, skip them.
                 let nr = seccomp_syscall_resolve_name(name)
                 if nr == __NR_SCMP_ERROR { continue }
-                newest = max(newest, nr)
                 // libseccomp refuses rules that repeat the default action; they are no-ops anyway.
                 if action == defaultAction { continue }
-                try add(action, nr, rule.args ?? [], what: "linux.seccomp.syscalls[\(i)] \(name)")
+                try Self.add(ctx, action, nr, rule.args ?? [], what: "linux.seccomp.syscalls[\(i)] \(name)")
             }
         }
-        if defaultAction != Self.action(.SCMP_ACT_ALLOW, errno: nil) && newest >= 0 {
-            addENOSYS(after: newest)
+        var stub: [SeccompENOSYS.Instruction] = []
+        if Self.wantsENOSYS(s) {
+            let names = (s.syscalls ?? []).flatMap { $0.names }.filter { !$0.isEmpty }
+            let limits = SeccompENOSYS.limits(tokens: tokens, names: names) { seccomp_syscall_resolve_name_arch($0, $1) }
+            stub = SeccompENOSYS.stub(limits)
+        }
+        program = try SeccompENOSYS.bytes(stub) + Self.export(ctx)
+        flags = Self.flags(s)
+    }
+
+    /// Syscalls newer than every one the profile names fail with ENOSYS
+    /// unless the default lets them run anyway (allow, log, trace) or is
+    /// ENOSYS already: runc's rule.
+    static func wantsENOSYS(_ s: Seccomp) -> Bool {
+        switch s.defaultAction {
+        case .SCMP_ACT_ALLOW, .SCMP_ACT_LOG, .SCMP_ACT_TRACE: return false
+        default: return s.defaultErrnoRet != UInt32(ENOSYS)
         }
     }
 
-    /// Syscalls newer than every one the profile names fail with ENOSYS, not
-    /// the default action (as in runc): a profile written before close_range
-    /// or openat2 existed then makes programs (and glibc) fall back to the
-    /// older calls instead of failing on EPERM.
-    private func addENOSYS(after newest: Int32) {
-        let enosys = Self.action(.SCMP_ACT_ERRNO, errno: UInt32(ENOSYS))
-        var nr = newest + 1
-        while nr < Self.syscallCeiling {
-            // Numbers libseccomp cannot place on every architecture of the
-            // filter are refused; those keep the default action.
-            _ = seccomp_rule_add_array(ctx, enosys, nr, 0, nil)
-            nr += 1
+    /// seccomp(2)'s flags for the profile: its own, and a listener when it
+    /// has SCMP_ACT_NOTIFY rules (TSYNC then reports a thread it cannot
+    /// sync as ESRCH, the listener being the return value).
+    static func flags(_ s: Seccomp) -> UInt32 {
+        var out: UInt32 = notifies(s) ? FLAG_NEW_LISTENER : 0
+        for flag in s.flags ?? [] {
+            switch flag {
+            case .SECCOMP_FILTER_FLAG_TSYNC: out |= FLAG_TSYNC | (notifies(s) ? FLAG_TSYNC_ESRCH : 0)
+            case .SECCOMP_FILTER_FLAG_LOG: out |= FLAG_LOG
+            case .SECCOMP_FILTER_FLAG_SPEC_ALLOW: out |= FLAG_SPEC_ALLOW
+            case .SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: out |= FLAG_WAIT_KILLABLE_RECV
+            }
         }
+        return out
     }
 
-    /// Above every syscall number Linux has today on any architecture
-    /// libseccomp supports with contiguous numbering (x86_64: 0...462).
-    static let syscallCeiling: Int32 = 512
-
-    deinit { seccomp_release(ctx) }
+    /// libseccomp's BPF program, through a memfd.
+    private static func export(_ ctx: scmp_filter_ctx) throws -> [UInt8] {
+        let memfd = apus_memfd("apus-seccomp")
+        try ApusRuntime.check(memfd, "setting up seccomp", "memfd_create()")
+        defer { close(memfd) }
+        try check(seccomp_export_bpf(ctx, memfd), "seccomp_export_bpf()")
+        lseek(memfd, 0, SEEK_SET)
+        return try FS.readAll(memfd, path: "(seccomp program)")
+    }
 
     /// Conditions on distinct arguments are ANDed in one rule; several on
     /// the same argument cannot be, so each becomes its own rule (ORed), as in runc.
-    private func add(_ action: UInt32, _ nr: Int32, _ args: [SeccompArg], what: String) throws {
+    private static func add(_ ctx: scmp_filter_ctx, _ action: UInt32, _ nr: Int32, _ args: [SeccompArg], what: String) throws {
         let cmps = args.map { a in
             scmp_arg_cmp(arg: UInt32(a.index), op: Self.compare(a.op), datum_a: a.value, datum_b: a.valueTwo ?? 0)
         }
@@ -173,7 +177,7 @@ final class SeccompFilter {
             let rc = group.withUnsafeBufferPointer { buf in
                 seccomp_rule_add_array(ctx, action, nr, UInt32(buf.count), buf.baseAddress)
             }
-            try Self.check(rc, "seccomp_rule_add(\(what))")
+            try check(rc, "seccomp_rule_add(\(what))")
         }
     }
 
@@ -182,38 +186,26 @@ final class SeccompFilter {
     static let FLAG_NEW_LISTENER: UInt32 = 1 << 3, FLAG_TSYNC_ESRCH: UInt32 = 1 << 4, FLAG_WAIT_KILLABLE_RECV: UInt32 = 1 << 5
 
     /// Loads the filter (once); with SCMP_ACT_NOTIFY rules, `listener` is
-    /// then the notify fd (libseccomp asks the kernel for one by itself).
+    /// then the notify fd seccomp(2) returned.
     func load() throws {
         guard !loaded else { return }
-        if ownFlags != 0 {
-            listener = try loadWithOwnFlags()
-        } else {
-            try Self.check(seccomp_load(ctx), "seccomp_load()")
-            let fd = seccomp_notify_fd(ctx)
-            if fd >= 0 { listener = fd }
+        guard program.count / 8 <= Self.maxInstructions else {
+            throw RuntimeError.other("seccomp: the filter has \(program.count / 8) instructions, the kernel takes \(Self.maxInstructions)")
         }
+        let fd = program.withUnsafeBytes { apus_seccomp_set_filter(flags, $0.baseAddress, UInt16($0.count / 8)) }
+        try ApusRuntime.check(fd, "setting up seccomp", "seccomp(SECCOMP_SET_MODE_FILTER, \(flags))")
+        if flags & Self.FLAG_NEW_LISTENER != 0 { listener = fd }
         loaded = true
     }
+
+    /// BPF_MAXINSNS.
+    static let maxInstructions = 4096
 
     /// The listener, now the caller's to close (nil if there is none).
     func takeListener() -> Int32? {
         guard listener >= 0 else { return nil }
         defer { listener = -1 }
         return listener
-    }
-
-    /// The BPF program libseccomp generates, loaded with seccomp(2) and
-    /// flags libseccomp 2.5 does not know; returns the listener fd.
-    private func loadWithOwnFlags() throws -> Int32 {
-        let memfd = apus_memfd("apus-seccomp")
-        try ApusRuntime.check(memfd, "setting up seccomp", "memfd_create()")
-        defer { close(memfd) }
-        try Self.check(seccomp_export_bpf(ctx, memfd), "seccomp_export_bpf()")
-        lseek(memfd, 0, SEEK_SET)
-        let program = try FS.readAll(memfd, path: "(seccomp program)")
-        let fd = program.withUnsafeBytes { apus_seccomp_set_filter(ownFlags, $0.baseAddress, UInt16($0.count / 8)) }
-        try ApusRuntime.check(fd, "setting up seccomp", "seccomp(SECCOMP_SET_MODE_FILTER, \(ownFlags))")
-        return fd
     }
 
     private static func check(_ rc: Int32, _ call: String) throws {
