@@ -304,3 +304,25 @@ set_mappings() {
 	run _as_user delete --force "$id"
 	assert_status 0
 }
+
+@test "rootless: checkpoint warns that it is untested and passes CRIU's own refusal on (as runc)" {
+	local id criu
+	criu=$("$BATS_TEST_DIRNAME/../tools/criu.sh" --find 2>/dev/null) || skip "no working CRIU (make deps)"
+	id=$(unique_id)
+	update_config '.process.args = ["sh", "-c", "exec </dev/null >/dev/null 2>&1; sleep 3600"]'
+	user_create "$id"
+	assert_status 0
+	run as_user start "$id"
+	assert_status 0
+	install -d -m 0700 -o "$RL_UID" -g "$RL_GID" "$RL_XDG/images"
+	run --separate-stderr as_user --criu "$criu" checkpoint --image-path "$RL_XDG/images" --work-path "$RL_XDG/work" "$id"
+	[ "$status" -ne 0 ]
+	assert_stderr_msg "checkpoint is untested with rootless containers"
+	# CRIU itself refuses (it lacks CAP_CHECKPOINT_RESTORE / CAP_SYS_ADMIN); its log says so.
+	assert_stderr_msg "criu failed: type DUMP"
+	grep -q "capability .* missing" "$RL_XDG/work/dump.log"
+	# The container is left as it was.
+	user_status_is "$id" running
+	run as_user delete --force "$id"
+	assert_status 0
+}

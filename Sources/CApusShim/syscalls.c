@@ -186,26 +186,34 @@ int apus_seccomp_set_filter(unsigned int flags, const void *filter, unsigned sho
 int apus_recv_fd(int sock)
 {
     char byte;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    int fd;
+    ssize_t n = apus_recv_fd_data(sock, &byte, 1, &fd);
+    if (n <= 0)
+        return -1;
+    if (fd < 0) {
+        errno = EBADMSG;
+        return -1;
+    }
+    return fd;
+}
+
+ssize_t apus_recv_fd_data(int sock, void *buf, size_t len, int *fd)
+{
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } u;
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
     ssize_t n;
+    *fd = -1;
     do {
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
-    if (n <= 0)
-        return -1;
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) {
-        errno = EBADMSG;
-        return -1;
-    }
-    int fd;
-    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-    return fd;
+    struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+        memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+    return n;
 }
 
 int apus_pty_unlock(int master, char *name, size_t len)

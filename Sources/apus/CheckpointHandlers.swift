@@ -5,7 +5,7 @@ import ApusRuntime
 enum CheckpointHandlers {
     static func criuOptions(_ inv: Invocation) throws -> CheckpointOptions {
         let f = inv.flags
-        for unsupported in ["lsm-profile", "lsm-mount-context", "console-socket"] where !(f.string(unsupported) ?? "").isEmpty {
+        for unsupported in ["lsm-profile", "lsm-mount-context"] where !(f.string(unsupported) ?? "").isEmpty {
             throw RuntimeError.usage("--\(unsupported) is not supported by this version of apus")
         }
         var o = CheckpointOptions()
@@ -46,6 +46,7 @@ enum CheckpointHandlers {
         o.checkpoint = try criuOptions(inv)
         o.create.bundle = inv.flags.string("bundle") ?? "."
         o.create.pidFile = inv.flags.string("pid-file")
+        o.create.consoleSocket = inv.flags.string("console-socket")
         o.create.noPivot = inv.flags.bool("no-pivot")
         o.detach = inv.flags.bool("detach")
         o.subreaper = !inv.flags.bool("no-subreaper")

@@ -53,8 +53,17 @@ final class CriuRPCTests: XCTestCase {
         XCTAssertFalse(failed.success)
         XCTAssertEqual(failed.crErrno, 13)
         XCTAssertEqual(failed.crErrmsg, "no space")
-        let features = try response(.featureCheck, success: true) { $0.nested(8) { $0.bool(1, false) } }
-        XCTAssertEqual(features.memTrack, false)
+        let features = try response(.featureCheck, success: true) { $0.nested(8) { $0.bool(1, false); $0.bool(2, true) } }
+        XCTAssertEqual(features.features?.memTrack, false)
+        XCTAssertEqual(features.features?.lazyPages, true)
+    }
+
+    func testFeatureCheckRequest() throws {
+        let req = try ProtoMessage(CriuRequest(type: .featureCheck, options: nil, features: CriuFeatures(lazyPages: true)).bytes)
+        XCTAssertEqual(req.int32(1), 9)
+        let f = try XCTUnwrap(req.message(5))
+        XCTAssertNil(f.number(1))
+        XCTAssertEqual(f.bool(2), true)
     }
 
     func testMalformedInputIsAnErrorNotATrap() {

@@ -28,7 +28,7 @@ extension Runtime {
     /// --image-path; unless --leave-running (or --pre-dump) they are gone
     /// afterwards and the container is removed, as with runc.
     public func checkpoint(id: String, options o: CheckpointOptions) throws {
-        try CriuPlan.requirePrivileges()
+        CriuPlan.warnUnprivileged(log)
         let dir = try store.open(id)
         try dir.lock()
         let record = try dir.load()
@@ -41,6 +41,9 @@ extension Runtime {
         defer { close(images.fd) }
         if let parent = o.parentPath { try CriuDirs.checkParent(parent, images: images.path) }
         if o.preDump { try CriuPlan.requireMemoryTracking(o.criu) }
+        if o.lazyPages { try CriuPlan.requireLazyPages(o.criu) }
+        var statusFD = try o.statusFD.map { try CriuPlan.checkStatusFD($0, lazyPages: o.lazyPages) }
+        defer { if let fd = statusFD { close(fd) } }
         let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
         defer { close(work.fd) }
         var opts = try CriuPlan.common(o, spec: spec, record: record)
@@ -52,14 +55,21 @@ extension Runtime {
         if let parent = o.parentPath { opts.parentImage = parent }
         if o.preDump || o.parentPath != nil { opts.trackMem = true }
         if let ps = o.pageServer { opts.pageServer = ps }
-        opts.statusFD = o.statusFD
         // Frozen through the cgroup when there is a freezer (else CRIU uses ptrace).
         opts.freezeCgroup = record.cgroupPaths["freezer"]
         opts.externalMounts = CriuPlan.dumpMounts(spec, record: record)
         opts.external = try CriuPlan.externalNamespaces(spec)
         try CriuPlan.saveDescriptors(pid: record.pid, imagesFD: images.fd)
         let service = CriuService(binary: o.criu, logPath: FS.join(work.path, opts.logFile ?? "dump.log"))
-        _ = try service.run(CriuRequest(type: o.preDump ? .preDump : .dump, options: opts))
+        _ = try service.run(CriuRequest(type: o.preDump ? .preDump : .dump, options: opts)) { n in
+            // The lazy pages are ready to be served: \0 to --status-fd, as runc writes it.
+            if n.notifyScript == "status-ready", let fd = statusFD {
+                var zero: UInt8 = 0
+                _ = write(fd, &zero, 1)
+                close(fd)
+                statusFD = nil
+            }
+        }
         if !o.leaveRunning && !o.preDump {
             // CRIU killed the processes: the container is gone, as in runc.
             try destroy(dir, record)
@@ -97,12 +107,11 @@ struct CriuDirs {
 
 /// What CRIU must be told about a container, for dump and restore alike.
 enum CriuPlan {
-    /// CRIU needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE) over the
-    /// container's namespaces; apus does not run it for an unprivileged user.
-    static func requirePrivileges() throws {
-        if Rootless.unprivileged {
-            throw RuntimeError.other("checkpoint and restore as an unprivileged user are not supported by this version of apus")
-        }
+    /// CRIU needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE; for an
+    /// unprivileged user apus warns, as runc does, and CRIU's own refusal
+    /// reaches the user.
+    static func warnUnprivileged(_ log: Logger) {
+        if Rootless.unprivileged { log.warning("checkpoint is untested with rootless containers") }
     }
 
     static func common(_ o: CheckpointOptions, spec: Spec, record: ContainerRecord) throws -> CriuOptions {
@@ -124,12 +133,14 @@ enum CriuPlan {
             }
             opts.manageCgroupsMode = m
         }
-        var empty: UInt32 = 0
+        // Always empty, as runc: the network is the caller's to set up again
+        // (prestart hooks run at restore once the namespace exists).
+        var empty = UInt32(NamespaceType.network.cloneFlag)
         for name in o.emptyNamespaces {
             guard name == "network" else { throw RuntimeError.usage("namespace \(name) is not supported by --empty-ns (only network)") }
             empty |= UInt32(NamespaceType.network.cloneFlag)
         }
-        if empty != 0 { opts.emptyNamespaces = empty }
+        opts.emptyNamespaces = empty
         return opts
     }
 
@@ -183,11 +194,34 @@ enum CriuPlan {
     /// --pre-dump needs CRIU's memory dirty tracking (soft-dirty bits):
     /// asked first, as runc does, so nothing is dumped in vain.
     static func requireMemoryTracking(_ criu: String) throws {
+        try requireFeatures(criu, CriuFeatures(memTrack: true),
+                            "mem_track (memory dirty tracking, needed by --pre-dump; this kernel has no CONFIG_MEM_SOFT_DIRTY or CRIU cannot use it)")
+    }
+
+    /// --lazy-pages needs userfaultfd (asked first, as runc does).
+    static func requireLazyPages(_ criu: String) throws {
+        try requireFeatures(criu, CriuFeatures(lazyPages: true),
+                            "lazy_pages (userfaultfd, needed by --lazy-pages; this kernel or CRIU has none)")
+    }
+
+    private static func requireFeatures(_ criu: String, _ wanted: CriuFeatures, _ missing: String) throws {
         let service = CriuService(binary: criu, logPath: "")
-        let resp = try service.run(CriuRequest(type: .featureCheck, options: nil, memTrack: true))
-        if resp.memTrack != true {
-            throw RuntimeError.other("CRIU is missing features: mem_track (memory dirty tracking, needed by --pre-dump; this kernel has no CONFIG_MEM_SOFT_DIRTY or CRIU cannot use it)")
+        let got = try service.run(CriuRequest(type: .featureCheck, options: nil, features: wanted)).features
+        if wanted.memTrack == true && got?.memTrack != true || wanted.lazyPages == true && got?.lazyPages != true {
+            throw RuntimeError.other("CRIU is missing features: " + missing)
         }
+    }
+
+    /// --status-fd (runc's checks): an open, writable descriptor, and only
+    /// with --lazy-pages, the one case CRIU reports readiness (runc ignores
+    /// it otherwise). Close-on-exec from here on, so CRIU does not hold it.
+    static func checkStatusFD(_ fd: Int32, lazyPages: Bool) throws -> Int32 {
+        guard lazyPages else { throw RuntimeError.usage("--status-fd is only used with --lazy-pages") }
+        let flags = fcntl(fd, F_GETFL)
+        if flags < 0 { throw RuntimeError.usage("invalid --status-fd argument \(fd): \(errnoText(errno))") }
+        if flags & O_ACCMODE == O_RDONLY { throw RuntimeError.usage("invalid --status-fd argument \(fd): not writable") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
     }
 
     /// The init's stdio targets, for restore to reconnect (runc's descriptors.json).

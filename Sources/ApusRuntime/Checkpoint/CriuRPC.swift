@@ -57,7 +57,6 @@ struct CriuOptions {
     var emptyNamespaces: UInt32?
     var freezeCgroup: String?
     var lazyPages: Bool?
-    var statusFD: Int32?
     var orphanPtsMaster: Bool?
 
     var encoded: ProtoWriter {
@@ -89,25 +88,30 @@ struct CriuOptions {
         w.uint32(38, emptyNamespaces)
         w.string(44, freezeCgroup)
         w.bool(48, lazyPages)
-        w.int32(49, statusFD)
         w.bool(50, orphanPtsMaster)
         return w
     }
+}
+
+/// criu_features: asked as true, answered with what this CRIU and kernel can do.
+struct CriuFeatures {
+    var memTrack: Bool?
+    var lazyPages: Bool?
 }
 
 struct CriuRequest {
     var type: CriuRequestType
     var options: CriuOptions?
     var notifySuccess: Bool?
-    /// criu_features.mem_track, asked with FEATURE_CHECK.
-    var memTrack: Bool?
+    /// criu_features (mem_track, lazy_pages), asked with FEATURE_CHECK.
+    var features: CriuFeatures?
 
     var bytes: [UInt8] {
         var w = ProtoWriter()
         w.int32(1, type.rawValue)
         w.message(2, options?.encoded)
         w.bool(3, notifySuccess)
-        if let memTrack { w.nested(5) { $0.bool(1, memTrack) } }
+        if let features { w.nested(5) { $0.bool(1, features.memTrack); $0.bool(2, features.lazyPages) } }
         return w.bytes
     }
 }
@@ -124,8 +128,10 @@ struct CriuResponse {
     var notifyPID: Int32?
     /// criu_version: major, minor, sublevel.
     var version: (major: Int32, minor: Int32, sublevel: Int32)?
-    /// criu_features.mem_track of a FEATURE_CHECK answer.
-    var memTrack: Bool?
+    /// criu_features of a FEATURE_CHECK answer.
+    var features: CriuFeatures?
+    /// A descriptor sent with the answer (SCM_RIGHTS: the orphan pts master), or -1.
+    var passedFD: Int32 = -1
 
     init(_ data: [UInt8]) throws {
         let m = try ProtoMessage(data)
@@ -139,7 +145,7 @@ struct CriuResponse {
             notifyScript = n.string(1)
             notifyPID = n.int32(2)
         }
-        memTrack = try m.message(8)?.bool(1)
+        if let f = try m.message(8) { features = CriuFeatures(memTrack: f.bool(1), lazyPages: f.bool(2)) }
         if let v = try m.message(10), let major = v.int32(1), let minor = v.int32(2) {
             version = (major, minor, v.int32(4) ?? 0)
         }

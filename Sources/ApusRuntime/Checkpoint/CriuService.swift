@@ -13,7 +13,8 @@ struct CriuService {
     var cgroupPaths: [String: String] = [:]
 
     /// Runs one request. `extraFDs` become fds 4, 5, … in CRIU (for
-    /// inherit_fd); `notify` sees each notification before it is acknowledged.
+    /// inherit_fd); `notify` sees each notification before it is acknowledged
+    /// (a descriptor sent with one, `passedFD`, is closed after it).
     func run(_ request: CriuRequest, extraFDs: [Int32] = [], stdio: [Int32]? = nil,
              notify: (CriuResponse) throws -> Void = { _ in }) throws -> CriuResponse {
         var fds: [Int32] = [-1, -1]
@@ -30,12 +31,7 @@ struct CriuService {
         }
         close(fds[1])
         var reaped = false
-        defer {
-            if !reaped {
-                kill(pid, SIGKILL)
-                while waitpid(pid, nil, 0) < 0 && errno == EINTR {}
-            }
-        }
+        defer { if !reaped { Self.stop(pid, client: client) } }
         try Cgroups.join(pid: pid, cgroupPaths)
         try send(request, to: client)
         var response: CriuResponse
@@ -43,6 +39,7 @@ struct CriuService {
             response = try receive(from: client)
             guard response.success else { break }
             guard response.type == CriuRequestType.notify.rawValue else { break }
+            defer { if response.passedFD >= 0 { close(response.passedFD) } }
             try notify(response)
             try send(CriuRequest(type: .notify, options: nil, notifySuccess: true), to: client)
         }
@@ -57,6 +54,22 @@ struct CriuService {
             throw RuntimeError.other(text)
         }
         return response
+    }
+
+    /// Ends a CRIU whose request failed on our side (a hook, the console):
+    /// with its socket shut it fails the request and cleans up after itself
+    /// (the restored tasks, its cgroup yard mounts), as when runc goes away;
+    /// killed if it has not exited within 10 s.
+    private static func stop(_ pid: pid_t, client: Int32) {
+        shutdown(client, Int32(SHUT_RDWR))
+        let pidfd = apus_pidfd_open(pid)
+        if pidfd >= 0 {
+            var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            while poll(&pfd, 1, 10_000) < 0 && errno == EINTR {}
+            close(pidfd)
+        }
+        kill(pid, SIGKILL)
+        while waitpid(pid, nil, 0) < 0 && errno == EINTR {}
     }
 
     private func spawn(server: Int32, extraFDs: [Int32], stdio: [Int32]?) throws -> pid_t {
@@ -96,11 +109,16 @@ struct CriuService {
 
     private func receive(from fd: Int32) throws -> CriuResponse {
         var buf = [UInt8](repeating: 0, count: 64 * 1024)
-        var n: Int
-        repeat { n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } } while n < 0 && errno == EINTR
-        if n < 0 { throw RuntimeError.syscall(step: "talking to criu", call: "recv(criu socket)", errno: errno) }
+        var passed: Int32 = -1
+        let n = buf.withUnsafeMutableBytes { apus_recv_fd_data(fd, $0.baseAddress, $0.count, &passed) }
+        if n < 0 { throw RuntimeError.syscall(step: "talking to criu", call: "recvmsg(criu socket)", errno: errno) }
         if n == 0 { throw RuntimeError.other("criu (\(binary)) exited without an answer\n" + logExcerpt()) }
-        do { return try CriuResponse(Array(buf[0..<n])) } catch {
+        do {
+            var response = try CriuResponse(Array(buf[0..<n]))
+            response.passedFD = passed
+            return response
+        } catch {
+            if passed >= 0 { close(passed) }
             throw RuntimeError.other("criu (\(binary)) sent a malformed answer")
         }
     }

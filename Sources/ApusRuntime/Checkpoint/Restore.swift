@@ -2,6 +2,19 @@ import ApusSpec
 import CApusShim
 import Glibc
 
+/// A restored terminal's pty master: where it goes (the --console-socket
+/// connection) or, in the foreground, the master kept for the relay.
+struct RestoredConsole {
+    var socket: Int32 = -1
+    var master: Int32 = -1
+
+    mutating func close() {
+        for fd in [socket, master] where fd >= 0 { Glibc.close(fd) }
+        socket = -1
+        master = -1
+    }
+}
+
 public struct RestoreOptions {
     public var checkpoint = CheckpointOptions()
     public var create = CreateOptions()
@@ -18,28 +31,32 @@ extension Runtime {
     /// the external mounts mapped back to this bundle's sources. Returns the
     /// exit status in the foreground, 0 with --detach.
     public func restore(id: String, options o: RestoreOptions) throws -> Int32 {
-        try CriuPlan.requirePrivileges()
+        CriuPlan.warnUnprivileged(log)
         let (spec, bundle, rootfs) = try Bundle.load(o.create.bundle)
         try Support.check(spec)
         try ContainerID.validate(id)
-        if spec.process?.terminal == true {
-            throw RuntimeError.unsupported(path: "process.terminal", reason: "restoring a container with a terminal is not supported by this version of apus")
-        }
+        let terminal = spec.process?.terminal == true
+        try Console.checkSocketUse(terminal: terminal, socket: o.create.consoleSocket, relayed: !o.detach)
+        var console = RestoredConsole()
+        defer { console.close() }
+        if let path = o.create.consoleSocket { console.socket = try Console.connect(path) }
         let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let me = getpid()
         let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
         let dir = try store.claim(id, intent: intent) { stale, staleIntent in try removeHalfCreated(stale, staleIntent) }
         var cleanup = Cleanup(dir: dir, intent: intent)
         if !o.detach && o.subreaper { _ = apus_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0) }
-        let record: ContainerRecord
+        var r = ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, created: Timestamp.now(), annotations: spec.annotations)
         do {
             try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
             cleanup.removesCgroups = true
             try Cgroups.create(cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, paths: cgroupPaths)
-            let pid = try criuRestore(spec: spec, bundle: bundle, rootfs: rootfs, dir: dir, cgroupPaths: cgroupPaths, options: o.checkpoint)
+            let pid = try criuRestore(spec: spec, bundle: bundle, rootfs: rootfs, dir: dir, cgroupPaths: cgroupPaths,
+                                      options: o.checkpoint) { n in
+                try Self.restoreNotified(n, spec: spec, record: r, console: &console)
+            }
             cleanup.children.pid = pid
-            var r = ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, created: Timestamp.now(), annotations: spec.annotations)
             r.pid = pid
             r.pidStartTime = ProcStat.read(pid: pid)?.startTime ?? 0
             r.cgroupPaths = cgroupPaths
@@ -49,22 +66,52 @@ extension Runtime {
             for t in NamespaceType.allCases where !ns.shares(t) { r.namespacePaths[t.procName] = "/proc/\(pid)/ns/\(t.procName)" }
             try dir.save(r)
             if let pidFile = o.create.pidFile { try FS.writeAtomically(FS.absolute(pidFile), Array(String(pid).utf8)) }
-            record = r
         } catch {
             cleanup.run()
             throw error
         }
         if o.detach { return 0 }
-        var supervisor = Supervisor(initPID: record.pid, relay: nil, cgroupPaths: record.cgroupPaths)
+        let relay = console.master >= 0 ? TerminalRelay(master: console.master) : nil
+        console.master = -1
+        defer { relay?.restore() }
+        var supervisor = Supervisor(initPID: r.pid, relay: relay, cgroupPaths: r.cgroupPaths)
         let status = try supervisor.waitForExit()
         try delete(id: id, force: true)
         return status
     }
 
+    /// CRIU's notifications during a restore, as runc handles them: once the
+    /// namespaces exist ("setup-namespaces") the prestart and createRuntime
+    /// hooks run (runc's state: status stopped, the restored init's pid);
+    /// the terminal's new pty master ("orphan-pts-master") goes to
+    /// --console-socket, or to apus's own relay in the foreground.
+    private static func restoreNotified(_ n: CriuResponse, spec: Spec, record: ContainerRecord,
+                                        console: inout RestoredConsole) throws {
+        switch n.notifyScript ?? "" {
+        case "setup-namespaces":
+            guard let pid = n.notifyPID else { return }
+            var r = record
+            r.pid = pid
+            let state = StateOutput.oci(r, status: .stopped, pid: pid)
+            try Hooks.run(.prestart, hooks: spec.hooks, state: state)
+            try Hooks.run(.createRuntime, hooks: spec.hooks, state: state)
+        case "orphan-pts-master":
+            guard n.passedFD >= 0 else { throw RuntimeError.other("criu sent no pty master with orphan-pts-master") }
+            if console.socket >= 0 {
+                try check(apus_send_fd(console.socket, n.passedFD), "sending the console to --console-socket", "sendmsg(SCM_RIGHTS)")
+            } else {
+                console.master = fcntl(n.passedFD, F_DUPFD_CLOEXEC, 3)
+                try check(console.master, "keeping the restored console", "fcntl(F_DUPFD_CLOEXEC)")
+            }
+        default:
+            return
+        }
+    }
+
     /// CRIU restores into a bind of the rootfs (runc's criu-root), in the
     /// container's cgroups; returns the restored init's pid.
     private func criuRestore(spec: Spec, bundle: String, rootfs: String, dir: ContainerDir, cgroupPaths: [String: String],
-                             options o: CheckpointOptions) throws -> Int32 {
+                             options o: CheckpointOptions, notify: (CriuResponse) throws -> Void) throws -> Int32 {
         let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: false)
         defer { close(images.fd) }
         let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
@@ -102,6 +149,7 @@ extension Runtime {
         var restored: Int32 = 0
         let resp = try service.run(CriuRequest(type: .restore, options: opts), extraFDs: extra) { n in
             if n.notifyScript == "post-restore", let pid = n.notifyPID { restored = pid }
+            try notify(n)
         }
         if let pid = resp.restoredPID, pid > 0 { restored = pid }
         guard restored > 0 else { throw RuntimeError.other("criu restored no process\n" + service.logExcerpt()) }

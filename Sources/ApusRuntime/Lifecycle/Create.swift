@@ -31,12 +31,7 @@ public struct Runtime {
         guard let process = spec.process else {
             throw RuntimeError.config(SpecError("required property is missing", at: JSONPath.root.key("process")))
         }
-        if process.terminal == true && options.consoleSocket == nil && !consoleForRun {
-            throw RuntimeError.usage("cannot allocate tty if apus will detach without setting console socket")
-        }
-        if process.terminal != true, options.consoleSocket != nil {
-            throw RuntimeError.usage("cannot use console socket if apus will not detach or allocate tty")
-        }
+        try Console.checkSocketUse(terminal: process.terminal == true, socket: options.consoleSocket, relayed: consoleForRun)
         log.debug("create \(id): bundle \(bundle), rootfs \(rootfs)")
         try ContainerID.validate(id)
         var unit: SystemdCgroup.Unit?

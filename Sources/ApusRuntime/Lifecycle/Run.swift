@@ -120,8 +120,14 @@ struct TerminalRelay {
     private var masterOpen = true
 
     init(consoleSocket: Int32) throws {
-        master = apus_recv_fd(consoleSocket)
+        let master = apus_recv_fd(consoleSocket)
         try check(master, "receiving the container's console", "recvmsg(SCM_RIGHTS)")
+        self.init(master: master)
+    }
+
+    /// Relays `master` (owned from here on: closed by `restore`).
+    init(master: Int32) {
+        self.master = master
         if isatty(0) == 1 {
             var t = termios()
             if tcgetattr(0, &t) == 0 {

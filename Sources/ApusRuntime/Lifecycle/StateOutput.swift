@@ -6,12 +6,13 @@ import Glibc
 public enum StateOutput {
     public static let specVersion = "1.2.1"
 
-    public static func oci(_ r: ContainerRecord, status: ContainerStatus) -> JSONValue {
+    /// `pid` is shown even when stopped (restore's hooks, as runc).
+    public static func oci(_ r: ContainerRecord, status: ContainerStatus, pid: Int32? = nil) -> JSONValue {
         var b = ObjectBuilder()
         b.set("ociVersion", specVersion)
         b.set("id", r.id)
         b.set("status", status.rawValue)
-        b.set("pid", status == .stopped ? nil : r.pid)
+        b.set("pid", pid ?? (status == .stopped ? nil : r.pid))
         b.set("bundle", r.bundle)
         b.set("annotations", r.annotations ?? [:])
         return b.json

@@ -93,6 +93,18 @@ enum Console {
         return (fds[0], fds[1])
     }
 
+    /// runc's rules for --console-socket: a terminal container needs one
+    /// unless apus relays the terminal itself (`relayed`: in the
+    /// foreground); a container without a terminal must not get one.
+    static func checkSocketUse(terminal: Bool, socket: String?, relayed: Bool) throws {
+        if terminal && socket == nil && !relayed {
+            throw RuntimeError.usage("cannot allocate tty if apus will detach without setting console socket")
+        }
+        if !terminal && socket != nil {
+            throw RuntimeError.usage("cannot use console socket if apus will not detach or allocate tty")
+        }
+    }
+
     /// Connects to the --console-socket path before the fork: after
     /// pivot_root the host path is out of reach.
     static func connect(_ path: String) throws -> Int32 {

@@ -67,6 +67,9 @@ int apus_send_fd(int sock, int fd);
 /* One sendmsg: `len` bytes of data with `fd` in SCM_RIGHTS (the seccomp agent protocol). */
 int apus_send_fd_data(int sock, int fd, const void *data, size_t len);
 int apus_recv_fd(int sock);
+/* One recvmsg into buf; *fd = a descriptor that came with it (SCM_RIGHTS,
+ * close-on-exec) or -1. Returns recvmsg's result. */
+ssize_t apus_recv_fd_data(int sock, void *buf, size_t len, int *fd);
 int apus_setns(int fd, int nstype);
 /* seccomp(SECCOMP_SET_MODE_FILTER, flags, {len, filter}): flags libseccomp 2.5 cannot set. */
 int apus_seccomp_set_filter(unsigned int flags, const void *filter, unsigned short len);
