@@ -155,6 +155,24 @@ restore() {
 	assert_status 0
 }
 
+@test "checkpoint: the org.criu.config annotation names CRIU's configuration file for dump and restore" {
+	local id
+	id=$(unique_id)
+	echo "log-file=from-config.log" >"$TESTDIR/criu.conf"
+	update_config '.annotations += {"org.criu.config": $f}' --arg f "$TESTDIR/criu.conf"
+	start_counter "$id"
+	checkpoint "$id"
+	# The file's log-file overrides the request's dump.log.
+	[ -s "$TESTDIR/work/from-config.log" ]
+	[ ! -e "$TESTDIR/work/dump.log" ]
+	grep -q "Dumping finished successfully" "$TESTDIR/work/from-config.log"
+	restore_continues "$id"
+	grep -q "Restore finished successfully" "$TESTDIR/work/from-config.log"
+	[ ! -e "$TESTDIR/work/restore.log" ]
+	runtime delete --force "$id"
+	assert_status 0
+}
+
 @test "checkpoint: restored under a new id" {
 	local id new before
 	id=$(unique_id)

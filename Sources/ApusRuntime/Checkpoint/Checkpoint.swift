@@ -127,6 +127,7 @@ enum CriuPlan {
         opts.autoDedup = o.autoDedup
         opts.lazyPages = o.lazyPages
         opts.orphanPtsMaster = true
+        opts.configFile = configFile(spec.annotations)
         if let mode = o.manageCgroupsMode {
             guard let m = ["soft": CriuCgroupMode.soft, "full": .full, "strict": .strict, "ignore": .ignore][mode] else {
                 throw RuntimeError.usage("invalid manage cgroups mode: \(mode)")
@@ -142,6 +143,15 @@ enum CriuPlan {
         }
         opts.emptyNamespaces = empty
         return opts
+    }
+
+    /// The CRIU configuration file for this container, as runc chooses it:
+    /// the `org.criu.config` annotation (empty: none at all), else
+    /// /etc/criu/runc.conf (CRIU skips a file that does not exist). Its
+    /// settings override the request's.
+    static func configFile(_ annotations: [String: String]?) -> String? {
+        guard let file = annotations?["org.criu.config"] else { return "/etc/criu/runc.conf" }
+        return file.isEmpty ? nil : file
     }
 
     /// Namespaces joined by path are not the container's to dump: a network

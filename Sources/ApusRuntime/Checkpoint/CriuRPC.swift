@@ -58,6 +58,7 @@ struct CriuOptions {
     var freezeCgroup: String?
     var lazyPages: Bool?
     var orphanPtsMaster: Bool?
+    var configFile: String?
 
     var encoded: ProtoWriter {
         var w = ProtoWriter()
@@ -89,6 +90,7 @@ struct CriuOptions {
         w.string(44, freezeCgroup)
         w.bool(48, lazyPages)
         w.bool(50, orphanPtsMaster)
+        w.string(51, configFile)
         return w
     }
 }
