@@ -45,12 +45,16 @@ public struct Runtime {
             unit = try SystemdCgroup.unit(cgroupsPath: spec.linux?.cgroupsPath, id: id)
             try SystemdCgroup.checkUnused(unit!)
         }
-        var cgroupPaths = try unit.map(SystemdCgroup.paths) ?? Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        // Read once: the init, forked from us, shows the same ones at its cgroup mount.
+        let hierarchies = Cgroups.hierarchies()
+        var cgroupPaths = try unit.map(SystemdCgroup.paths)
+            ?? Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id, hierarchies: hierarchies)
         if toleratesCgroupErrors { cgroupPaths = try RootlessCgroups.usable(cgroupPaths, spec: spec) }
         let me = getpid()
         var intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0,
                                   cgroupPaths: cgroupPaths, systemdUnit: unit?.name)
-        intent.sharedCgroups = !Cgroups.pids(cgroupPaths).isEmpty
+        let cgroupPids = Cgroups.pids(cgroupPaths)
+        intent.sharedCgroups = !cgroupPids.isEmpty
         if LaunchPlan.mountsInCallerNamespace(spec) {
             intent.callerRootfs = rootfs
             intent.callerRootfsMountBefore = CallerNamespaceMounts.mountID(rootfs)
@@ -93,7 +97,7 @@ public struct Runtime {
                 plan.consoleIsRelay = true
             }
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
-            try checkCgroupsUsable(plan.cgroupPaths)
+            try checkCgroupsUsable(plan.cgroupPaths, pids: cgroupPids)
             cleanup.removesCgroups = true
             if unit == nil {
                 try Cgroups.create(plan.cgroupPaths)
@@ -174,10 +178,8 @@ public struct Runtime {
     /// A cgroupsPath shared with a paused container would freeze our init
     /// mid-setup and hang create: refuse it, as runc does. Joining one that
     /// already has processes works, with runc's warning.
-    private func checkCgroupsUsable(_ paths: [String: String]) throws {
-        guard paths.values.contains(where: { FS.exists($0) }) else { return }
+    private func checkCgroupsUsable(_ paths: [String: String], pids: [Int32]) throws {
         if Cgroups.isFrozen(paths: paths) { throw RuntimeError.other("container's cgroup unexpectedly frozen") }
-        let pids = Cgroups.pids(paths)
         if !pids.isEmpty { log.warning("container's cgroup is not empty: \(pids.count) process(es) found") }
     }
 
