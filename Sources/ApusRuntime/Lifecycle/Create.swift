@@ -21,8 +21,9 @@ public struct Runtime {
 
     /// With `consoleForRun` (foreground `run` of a terminal container and no
     /// --console-socket), apus itself receives the pty master, like runc:
-    /// the returned fd is its end of the internal console socket.
-    func create(id: String, options: CreateOptions, consoleForRun: Bool) throws -> Int32 {
+    /// the returned fd is its end of the internal console socket. The
+    /// record and spec saved are returned too (`run` goes on with them).
+    func create(id: String, options: CreateOptions, consoleForRun: Bool) throws -> (console: Int32, record: ContainerRecord, spec: Spec) {
         let (spec, bundle, rootfs) = try Bundle.load(options.bundle)
         try Support.check(spec)
         // Tolerated but deprecated (a relative mount destination, ...): said, as runc does.
@@ -77,6 +78,7 @@ public struct Runtime {
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listening)
             plan.listenFDs = listening
+            plan.cgroupHierarchies = hierarchies
             // Closed once the init has its copies (or on failure).
             // Unprivileged, the bind sources are cloned by the init in its own
             // user and mount namespaces (open_tree needs CAP_SYS_ADMIN there).
@@ -110,7 +112,7 @@ public struct Runtime {
             }
             close(plan.fifoFD)
             if plan.consoleSocketFD >= 0 { close(plan.consoleSocketFD) }
-            return internalConsole
+            return (internalConsole, record, spec)
         } catch {
             if internalConsole >= 0 { close(internalConsole) }
             cleanup.run()
