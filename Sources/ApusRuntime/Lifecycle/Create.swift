@@ -60,7 +60,8 @@ public struct Runtime {
             intent.callerRootfs = rootfs
             intent.callerRootfsMountBefore = CallerNamespaceMounts.mountID(rootfs)
         }
-        let dir = try store.claim(id, intent: intent) { stale, staleIntent in
+        let config = Array(JSONWriter.compact(spec.json).utf8)
+        let dir = try store.claim(id, intent: intent, config: config) { stale, staleIntent in
             log.warning("container \(id): removing what a create that died half-way left behind")
             try removeHalfCreated(stale, staleIntent)
         }
@@ -70,7 +71,6 @@ public struct Runtime {
             // No flock here: the init would inherit it across fork and hold it
             // until exec. The mkdir claim already excludes other creates, and
             // other commands ignore the container until state.json exists.
-            try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
             let listening = listenFDs()
             var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
                                   namespaces: NamespacePlan(spec),

@@ -77,6 +77,15 @@ public enum FS {
         }
     }
 
+    /// A file that must not exist yet, in a directory no one else looks at
+    /// (a staging directory): no temporary name and rename needed.
+    public static func writeNew(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        try check(fd, "writing \(path)", "open(\(path))")
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
