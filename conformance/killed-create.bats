@@ -49,7 +49,7 @@ kill_create_at() {
 	case "$point" in
 	claim) inject="renameat2:delay_enter=$HOLD_US" ;;
 	spawn) inject="sendto:delay_enter=$HOLD_US:when=1" ;;
-	state) inject="rename:delay_enter=$HOLD_US:when=3" ;; # intent, config, state
+	state) inject="rename:delay_enter=$HOLD_US:when=1" ;; # state.json (intent and config are written in the staging directory)
 	esac
 	spawn_bg strace -o /dev/null -e trace="${inject%%:*}" -e inject="$inject" \
 		"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$id"
