@@ -81,7 +81,7 @@ public struct ObjectReader {
     @inlinable
     public func optional<T: JSONCodable>(_ key: String, as _: T.Type = T.self) throws -> T? {
         guard let v = object[key], v != .null else { return nil }
-        return try T(json: v, path: path.key(key))
+        return try Self.decode(v, key, path)
     }
 
     @inlinable
@@ -89,6 +89,14 @@ public struct ObjectReader {
         guard let v = object[key], v != .null else {
             throw SpecError("required property is missing", at: path.key(key))
         }
+        return try Self.decode(v, key, path)
+    }
+
+    /// A string property needs no path unless it is not a string: the
+    /// path is only spelled out where it can be needed.
+    @inlinable
+    static func decode<T: JSONCodable>(_ v: JSONValue, _ key: String, _ path: JSONPath) throws -> T {
+        if T.self == String.self, case .string(let s) = v { return s as! T }
         return try T(json: v, path: path.key(key))
     }
 }
