@@ -351,9 +351,11 @@ assert_root_empty() {
 	fi
 }
 
-# cgroups_of ID: cgroup directories whose name starts with ID.
+# cgroups_of ID: cgroup directories whose name starts with ID. find fails
+# when a directory it is walking goes away (other containers' cgroups being
+# removed meanwhile); what it found is still the answer.
 cgroups_of() {
-	find /sys/fs/cgroup -maxdepth 6 -type d -name "$1*" 2>/dev/null
+	find /sys/fs/cgroup -maxdepth 6 -type d -name "$1*" 2>/dev/null || true
 }
 
 assert_no_cgroups() {

@@ -11,8 +11,10 @@ load helpers
 # that shows apus is held there.
 #   claim: before the rename that claims the id (only the private staging
 #          directory `<root>/.claim-<pid>` exists)
-#   spawn: waiting for the shim's first stage (the init exists, in the
-#          container's cgroups, mid-setup)
+#   spawn: before telling the shim's child its cgroups are joined (a process
+#          of the container exists, in its cgroups, mid-setup; the parent's
+#          first send on the sync socket, whether the init is cloned at once
+#          or through a first stage)
 #   state: before the rename of state.json (the init waits on the exec fifo)
 HOLD_US=60000000
 
@@ -46,8 +48,8 @@ kill_create_at() {
 	local point=$1 id=$2 inject
 	case "$point" in
 	claim) inject="renameat2:delay_enter=$HOLD_US" ;;
-	spawn) inject="wait4:delay_enter=$HOLD_US" ;;
-	state) inject="rename:delay_enter=$HOLD_US:when=3" ;; # intent, config, state
+	spawn) inject="sendto:delay_enter=$HOLD_US:when=1" ;;
+	state) inject="rename:delay_enter=$HOLD_US:when=1" ;; # state.json (intent and config are written in the staging directory)
 	esac
 	spawn_bg strace -o /dev/null -e trace="${inject%%:*}" -e inject="$inject" \
 		"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$id"

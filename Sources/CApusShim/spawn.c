@@ -167,9 +167,33 @@ static void stage1(const struct apus_spawn_config *cfg)
     _exit(0);
 }
 
+/*
+ * The init cloned straight into its new namespaces (crun's way when no
+ * user namespace is made or joined): one process less. The cgroup
+ * namespace waits until the parent has put us in our cgroups, so that it
+ * is rooted there. No PDEATHSIG: the init outlives `apus create`.
+ */
+static void direct_child(const struct apus_spawn_config *cfg)
+{
+    int fd = cfg->sync_fd;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    close(cfg->parent_sync_fd);
+    struct apus_sync_msg msg;
+    if (apus_sync_recv(fd, &msg) != 1 || msg.type != APUS_SYNC_USERNS_DONE)
+        _exit(1);
+    if ((cfg->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        stage_fail(fd, "unshare(CLONE_NEWCGROUP)");
+}
+
 pid_t apus_spawn(struct apus_spawn_config *cfg)
 {
     cfg->parent_pid = getpid();
+    if (cfg->direct) {
+        pid_t init = (pid_t)syscall(SYS_clone, (cfg->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD, 0, 0, 0, 0);
+        if (init == 0)
+            direct_child(cfg);
+        return init;
+    }
     pid_t pid = fork();
     if (pid != 0)
         return pid;

@@ -99,6 +99,27 @@ final class RuntimePiecesTests: XCTestCase {
         XCTAssertFalse(t.contains(".") && t.dropLast().hasSuffix("0"), "trailing zeros are trimmed: \(t)")
     }
 
+    /// The date arithmetic agrees with glibc's gmtime_r (leap years, century
+    /// rules, month ends, before 1970 and after 2038) and trims the fraction.
+    func testTimestampFormatMatchesGmtime() {
+        var samples: [Int64] = [0, 59, 86399, 86400, 951_782_400, 951_868_799, 4_107_542_400, -1, -86401, 2_147_483_648]
+        var x: Int64 = 12345
+        for _ in 0..<2000 {
+            x = (x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407) & 0x7fff_ffff_ffff
+            samples.append(x % 8_000_000_000 - 1_000_000_000)
+        }
+        for s in samples {
+            var t = time_t(s)
+            var tm = tm()
+            gmtime_r(&t, &tm)
+            let want = pad(Int(tm.tm_year) + 1900, 4) + "-" + pad(Int(tm.tm_mon) + 1, 2) + "-" + pad(Int(tm.tm_mday), 2)
+                + "T" + pad(Int(tm.tm_hour), 2) + ":" + pad(Int(tm.tm_min), 2) + ":" + pad(Int(tm.tm_sec), 2) + "Z"
+            XCTAssertEqual(Timestamp.format(seconds: s, nanoseconds: 0), want, "\(s)")
+        }
+        XCTAssertEqual(Timestamp.format(seconds: 0, nanoseconds: 120_000_000), "1970-01-01T00:00:00.12Z")
+        XCTAssertEqual(Timestamp.format(seconds: 0, nanoseconds: 1), "1970-01-01T00:00:00.000000001Z")
+    }
+
     func testStateOutputKeyOrderMatchesRunc() {
         var r = ContainerRecord(id: "c1", bundle: "/b", rootfs: "/b/rootfs", created: "2026-01-01T00:00:00Z",
                                 annotations: ["b": "two", "a": "1"])
@@ -190,4 +211,9 @@ final class RuntimePiecesTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("timeout"))
         }
     }
+}
+
+private func pad(_ v: Int, _ width: Int) -> String {
+    let s = "\(v)"
+    return String(repeating: "0", count: max(0, width - s.count)) + s
 }

@@ -72,7 +72,8 @@ public enum Cgroups {
     /// hierarchy's root, a relative one (or the container id when none is
     /// given) from Apus's own cgroup — on pure v2 from its parent, since
     /// Apus's own cgroup holds processes and so cannot delegate controllers.
-    public static func paths(cgroupsPath: String?, id: String) throws -> [String: String] {
+    public static func paths(cgroupsPath: String?, id: String,
+                             hierarchies hs: [Hierarchy] = hierarchies()) throws -> [String: String] {
         let inner = cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? id
         let parts = inner.split(separator: "/")
         if parts.contains("..") || parts.contains(".") {
@@ -84,7 +85,6 @@ public enum Cgroups {
             throw RuntimeError.unsupported(path: "linux.cgroupsPath", reason: "must name a cgroup below the hierarchy's root")
         }
         let own = inner.hasPrefix("/") ? [:] : ownPaths()
-        let hs = hierarchies()
         let pureV2 = layout(hs) == .v2
         var out: [String: String] = [:]
         for h in hs {
@@ -146,7 +146,8 @@ public enum Cgroups {
 
     public static func create(_ paths: [String: String]) throws {
         for (key, dir) in paths.sorted(by: { $0.key < $1.key }) {
-            try FS.mkdirAll(dir)
+            // One mkdir when the parent exists (the usual case), not a stat of each level first.
+            if mkdir(dir, 0o755) < 0 && errno != EEXIST { try FS.mkdirAll(dir) }
             if key.split(separator: ",").contains("cpuset") { try inheritCpuset(dir) }
         }
     }
@@ -191,7 +192,9 @@ public enum Cgroups {
         var busy: String?
         for attempt in 0..<50 {
             busy = nil
-            for (_, dir) in paths where FS.exists(dir) {
+            // An empty cgroup with no children (the usual case) goes at the
+            // first rmdir, without listing its files.
+            for (_, dir) in paths where rmdir(dir) < 0 && errno != ENOENT {
                 for sub in subtree(dir) where rmdir(sub) < 0 && errno != ENOENT {
                     busy = busy ?? sub
                 }
@@ -212,7 +215,7 @@ public enum Cgroups {
 
     /// `dir` and every cgroup below it, deepest first.
     static func subtree(_ dir: String) -> [String] {
-        let children = ((try? FS.listDirectory(dir)) ?? []).map { dir + "/" + $0 }.filter { FS.isDirectory($0) }
+        let children = ((try? FS.subdirectories(dir)) ?? []).map { dir + "/" + $0 }
         return children.flatMap(subtree) + [dir]
     }
 
@@ -260,6 +263,7 @@ public enum Cgroups {
                 guard isBelowRoot(dir) else {
                     throw RuntimeError.unsafe(step: "removing cgroup", reason: "\(dir) is not a cgroup below a hierarchy's root")
                 }
+                if rmdir(dir) == 0 || errno == ENOENT { continue }
                 for sub in subtree(dir) {
                     if rmdir(sub) == 0 || errno == ENOENT { continue }
                     if errno != EBUSY {

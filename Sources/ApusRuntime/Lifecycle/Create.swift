@@ -21,8 +21,9 @@ public struct Runtime {
 
     /// With `consoleForRun` (foreground `run` of a terminal container and no
     /// --console-socket), apus itself receives the pty master, like runc:
-    /// the returned fd is its end of the internal console socket.
-    func create(id: String, options: CreateOptions, consoleForRun: Bool) throws -> Int32 {
+    /// the returned fd is its end of the internal console socket. The
+    /// record and spec saved are returned too (`run` goes on with them).
+    func create(id: String, options: CreateOptions, consoleForRun: Bool) throws -> (console: Int32, record: ContainerRecord, spec: Spec) {
         let (spec, bundle, rootfs) = try Bundle.load(options.bundle)
         try Support.check(spec)
         // Tolerated but deprecated (a relative mount destination, ...): said, as runc does.
@@ -40,17 +41,22 @@ public struct Runtime {
             unit = try SystemdCgroup.unit(cgroupsPath: spec.linux?.cgroupsPath, id: id)
             try SystemdCgroup.checkUnused(unit!)
         }
-        var cgroupPaths = try unit.map(SystemdCgroup.paths) ?? Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        // Read once: the init, forked from us, shows the same ones at its cgroup mount.
+        let hierarchies = Cgroups.hierarchies()
+        var cgroupPaths = try unit.map(SystemdCgroup.paths)
+            ?? Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id, hierarchies: hierarchies)
         if toleratesCgroupErrors { cgroupPaths = try RootlessCgroups.usable(cgroupPaths, spec: spec) }
         let me = getpid()
         var intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0,
                                   cgroupPaths: cgroupPaths, systemdUnit: unit?.name)
-        intent.sharedCgroups = !Cgroups.pids(cgroupPaths).isEmpty
+        let cgroupPids = Cgroups.pids(cgroupPaths)
+        intent.sharedCgroups = !cgroupPids.isEmpty
         if LaunchPlan.mountsInCallerNamespace(spec) {
             intent.callerRootfs = rootfs
             intent.callerRootfsMountBefore = CallerNamespaceMounts.mountID(rootfs)
         }
-        let dir = try store.claim(id, intent: intent) { stale, staleIntent in
+        let config = Array(JSONWriter.compact(spec.json).utf8)
+        let dir = try store.claim(id, intent: intent, config: config) { stale, staleIntent in
             log.warning("container \(id): removing what a create that died half-way left behind")
             try removeHalfCreated(stale, staleIntent)
         }
@@ -60,7 +66,6 @@ public struct Runtime {
             // No flock here: the init would inherit it across fork and hold it
             // until exec. The mkdir claim already excludes other creates, and
             // other commands ignore the container until state.json exists.
-            try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
             let listening = listenFDs()
             var plan = LaunchPlan(id: id, spec: spec, process: process, bundle: bundle, rootfs: rootfs,
                                   namespaces: NamespacePlan(spec),
@@ -68,6 +73,7 @@ public struct Runtime {
                                   noPivot: options.noPivot, noNewKeyring: options.noNewKeyring,
                                   preserveFDs: options.preserveFDs + listening)
             plan.listenFDs = listening
+            plan.cgroupHierarchies = hierarchies
             // Closed once the init has its copies (or on failure).
             // Unprivileged, the bind sources are cloned by the init in its own
             // user and mount namespaces (open_tree needs CAP_SYS_ADMIN there).
@@ -88,7 +94,7 @@ public struct Runtime {
                 plan.consoleIsRelay = true
             }
             log.debug("create \(id): namespaces new \(plan.namespaces.create.map { $0.rawValue }), joined \(plan.namespaces.join.map { $0.path }); cgroups \(plan.cgroupPaths.values.sorted())")
-            try checkCgroupsUsable(plan.cgroupPaths)
+            try checkCgroupsUsable(plan.cgroupPaths, pids: cgroupPids)
             cleanup.removesCgroups = true
             if unit == nil {
                 try Cgroups.create(plan.cgroupPaths)
@@ -101,7 +107,7 @@ public struct Runtime {
             }
             close(plan.fifoFD)
             if plan.consoleSocketFD >= 0 { close(plan.consoleSocketFD) }
-            return internalConsole
+            return (internalConsole, record, spec)
         } catch {
             if internalConsole >= 0 { close(internalConsole) }
             cleanup.run()
@@ -169,10 +175,8 @@ public struct Runtime {
     /// A cgroupsPath shared with a paused container would freeze our init
     /// mid-setup and hang create: refuse it, as runc does. Joining one that
     /// already has processes works, with runc's warning.
-    private func checkCgroupsUsable(_ paths: [String: String]) throws {
-        guard paths.values.contains(where: { FS.exists($0) }) else { return }
+    private func checkCgroupsUsable(_ paths: [String: String], pids: [Int32]) throws {
         if Cgroups.isFrozen(paths: paths) { throw RuntimeError.other("container's cgroup unexpectedly frozen") }
-        let pids = Cgroups.pids(paths)
         if !pids.isEmpty { log.warning("container's cgroup is not empty: \(pids.count) process(es) found") }
     }
 

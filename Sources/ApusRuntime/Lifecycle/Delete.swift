@@ -1,4 +1,5 @@
 import ApusSpec
+import CApusShim
 import Glibc
 
 extension Runtime {
@@ -108,11 +109,21 @@ extension Runtime {
     }
 
     func killAndWait(_ record: ContainerRecord) throws {
-        try? signalInit(record, SIGKILL)
+        // A pidfd of the verified init (nil if it is gone already): it turns
+        // readable when the init exits, so the wait ends at that event
+        // rather than at the next 5 ms look at /proc.
+        let pidfd = try? openInit(record, step: "deleting the container")
+        defer { if let pidfd { close(pidfd) } }
+        if let pidfd { _ = apus_pidfd_send_signal(pidfd, SIGKILL) }
         for pid in Cgroups.pids(record.cgroupPaths) where record.pidNamespace.map({ Cgroups.pidNamespace(of: pid) == $0 }) ?? true {
             Glibc.kill(pid, SIGKILL)
         }
         thawIfFrozen(record)
+        guard let pidfd else { return }
+        var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        var ready = poll(&pfd, 1, 5000)
+        while ready < 0 && errno == EINTR { ready = poll(&pfd, 1, 5000) }
+        if ready > 0 { return }
         // The init is usually not our child: watch /proc until it is gone (or a zombie).
         for _ in 0..<1000 {
             guard record.initAlive else { return }

@@ -11,6 +11,8 @@ struct LaunchPlan {
     var rootfs: String
     var namespaces: NamespacePlan
     var cgroupPaths: [String: String]
+    /// The host's cgroup hierarchies (mountinfo, read once by `create`).
+    var cgroupHierarchies: [Cgroups.Hierarchy] = []
     /// With --systemd-cgroup: the scope that holds those cgroups.
     var systemdUnit: SystemdCgroup.Unit?
     var noPivot: Bool

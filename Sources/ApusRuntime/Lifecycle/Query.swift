@@ -47,7 +47,9 @@ extension Runtime {
         var out: [Summary] = []
         for id in try store.ids() {
             do {
-                let dir = try store.open(id)
+                // ids() has just seen its state.json: no second look.
+                try ContainerID.validate(id)
+                let dir = try ContainerDir(id: id, path: store.path(of: id))
                 let record = try dir.load()
                 out.append(Summary(record: record, status: record.currentStatus(dir: dir)))
             } catch RuntimeError.notFound {

@@ -51,8 +51,9 @@ public enum Rootless {
     /// Everything in `spec` an unprivileged apus cannot do, each with its
     /// JSON path (empty when apus runs as root).
     static func problems(_ spec: Spec, uid: uid_t = geteuid(), gid: gid_t = getegid(),
-                         subordinate: SubordinateIDs = .current()) -> [RuntimeError] {
+                         subordinate: @autoclosure () -> SubordinateIDs = .current()) -> [RuntimeError] {
         guard uid != 0 else { return [] }
+        let subordinate = subordinate() // /etc/passwd, /etc/subuid: only when unprivileged
         var out: [RuntimeError] = []
         let linux = spec.linux
         let ns = NamespacePlan(spec)

@@ -4,7 +4,9 @@ import Glibc
 
 extension Runtime {
     /// `apus start`: releases the init blocked on the exec fifo, exactly once.
-    public func start(id: String) throws {
+    /// `spec`: the container's config when the caller has it (`run`, which
+    /// just saved it), else it is read back from the state directory.
+    public func start(id: String, spec known: Spec? = nil) throws {
         let dir = try store.open(id)
         try dir.lock()
         let record = try dir.load()
@@ -17,7 +19,7 @@ extension Runtime {
         }
         try ExecFifo.release(dir.fifoPath, record: record)
         log.debug("start \(id): released init \(record.pid)")
-        let spec = try savedSpec(dir)
+        let spec = try known ?? savedSpec(dir)
         Hooks.runWarning(.poststart, hooks: spec.hooks, state: StateOutput.oci(record, status: .running)) {
             log.warning($0)
         }

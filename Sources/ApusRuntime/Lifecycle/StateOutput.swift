@@ -44,18 +44,45 @@ public enum Timestamp {
     public static func now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        var t = ts.tv_sec
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func pad(_ v: Int32, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
+        return format(seconds: Int64(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
+    }
+
+    /// RFC 3339 in UTC with trailing zeros of the fraction dropped (Go's
+    /// RFC3339Nano), computed from the epoch seconds: gmtime_r would load
+    /// /etc/localtime on its first call (seven syscalls per create).
+    static func format(seconds: Int64, nanoseconds: Int) -> String {
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secs = Int(seconds - days * 86400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = Int(doy - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = Int(yoe + era * 400 + (month <= 2 ? 1 : 0))
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        func digits(_ v: Int, _ width: Int) {
+            var d = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+            var n = v
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                d[i] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            }
+            out += d
         }
-        var out = "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T"
-        out += "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2))"
-        var frac = pad(Int32(ts.tv_nsec), 9)
-        while frac.last == "0" { frac.removeLast() }
-        if !frac.isEmpty { out += "." + frac }
-        return out + "Z"
+        digits(year, 4); out.append(UInt8(ascii: "-")); digits(month, 2); out.append(UInt8(ascii: "-")); digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secs / 3600, 2); out.append(UInt8(ascii: ":")); digits(secs / 60 % 60, 2); out.append(UInt8(ascii: ":")); digits(secs % 60, 2)
+        if nanoseconds > 0 {
+            out.append(UInt8(ascii: "."))
+            digits(nanoseconds, 9)
+            while out.last == UInt8(ascii: "0") { out.removeLast() }
+        }
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

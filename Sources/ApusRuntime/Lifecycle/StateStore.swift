@@ -20,8 +20,10 @@ public struct StateStore {
     /// RENAME_NOREPLACE, so of two concurrent creates of one id exactly one
     /// wins, and no reader ever sees the directory without its intent.
     /// A directory left by a create that died half-way is cleaned up
-    /// (`removeHalfCreated`) and the claim retried once.
-    public func claim(_ id: String, intent: CreateIntent, cleanup: (ContainerDir, CreateIntent?) throws -> Void) throws -> ContainerDir {
+    /// (`removeHalfCreated`) and the claim retried once. `config` (the
+    /// config.json to keep) is written in the staging directory too.
+    public func claim(_ id: String, intent: CreateIntent, config: [UInt8]? = nil,
+                      cleanup: (ContainerDir, CreateIntent?) throws -> Void) throws -> ContainerDir {
         try ContainerID.validate(id)
         try makeRoot()
         let dir = path(of: id)
@@ -35,7 +37,9 @@ public struct StateStore {
         }
         if !made { throw RuntimeError.syscall(step: "creating state directory", call: "mkdir(\(staging))", errno: errno) }
         do {
-            try FS.writeAtomically(staging + "/" + ContainerDir.intentName, Array(JSONWriter.compact(intent.json).utf8), mode: 0o600)
+            // Private until the rename: written in place, no temporary names.
+            try FS.writeNew(staging + "/" + ContainerDir.intentName, Array(JSONWriter.compact(intent.json).utf8), mode: 0o600)
+            if let config { try FS.writeNew(staging + "/" + ContainerDir.configName, config, mode: 0o600) }
             for attempt in 0..<2 {
                 if apus_rename_noreplace(staging, dir) == 0 { return try ContainerDir(id: id, path: dir) }
                 guard errno == EEXIST || errno == ENOTEMPTY else {
@@ -104,7 +108,8 @@ public final class ContainerDir {
     deinit { if lockFD >= 0 { close(lockFD) } }
 
     public var statePath: String { path + "/state.json" }
-    public var configPath: String { path + "/config.json" }
+    static let configName = "config.json"
+    public var configPath: String { path + "/" + Self.configName }
     public var fifoPath: String { path + "/exec.fifo" }
     static let intentName = "intent.json"
     public var intentPath: String { path + "/" + Self.intentName }

@@ -40,17 +40,38 @@ enum Devices {
         }
         let oldMask = umask(0)
         defer { umask(oldMask) }
+        var parents = Parents(safe: safe)
+        defer { parents.close() }
         for node in nodes {
-            if bindFromHost { try bind(node, safe: safe) } else { try create(node, safe: safe) }
+            if bindFromHost { try bind(node, safe: safe) } else { try create(node, in: &parents) }
         }
-        for (link, target) in symlinks { try symlink(link, to: target, safe: safe) }
+        for (link, target) in symlinks { try symlink(link, to: target, in: &parents) }
         let hasDevpts = (spec.mounts ?? []).contains { FS.clean($0.destination) == "/dev/pts" }
-        if hasDevpts { try symlink("/dev/ptmx", to: "pts/ptmx", safe: safe) }
+        if hasDevpts { try symlink("/dev/ptmx", to: "pts/ptmx", in: &parents) }
     }
 
-    private static func create(_ node: Node, safe: SafePath) throws {
-        let parent = try safe.ensure(FS.dirname(node.path), directory: true)
-        defer { close(parent) }
+    /// The directories the nodes and links go in, each resolved in the
+    /// rootfs and opened once (/dev for all the defaults).
+    private struct Parents {
+        let safe: SafePath
+        var fds: [String: Int32] = [:]
+
+        mutating func fd(of path: String) throws -> Int32 {
+            let dir = FS.dirname(path)
+            if let fd = fds[dir] { return fd }
+            let parent = try safe.ensure(dir, directory: true)
+            defer { Glibc.close(parent) }
+            let fd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            try check(fd, "creating \(path)", "openat(\(dir))")
+            fds[dir] = fd
+            return fd
+        }
+
+        func close() { for fd in fds.values { Glibc.close(fd) } }
+    }
+
+    private static func create(_ node: Node, in parents: inout Parents) throws {
+        let dirFD = try parents.fd(of: node.path)
         let name = String(node.path.split(separator: "/").last ?? "")
         let kind: mode_t
         switch node.type {
@@ -59,9 +80,6 @@ enum Devices {
         default: kind = S_IFCHR
         }
         let dev = makedev(UInt32(truncatingIfNeeded: node.major), UInt32(truncatingIfNeeded: node.minor))
-        let dirFD = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        try check(dirFD, "creating \(node.path)", "openat(\(FS.dirname(node.path)))")
-        defer { close(dirFD) }
         unlinkat(dirFD, name, 0)
         try check(mknodat(dirFD, name, kind | mode_t(node.mode & 0o7777), dev), "creating device \(node.path)",
                   "mknod(\(node.path), \(node.type) \(node.major):\(node.minor))")
@@ -75,9 +93,8 @@ enum Devices {
         try mountOrThrow(node.path, SafePath.procPath(target), nil, UInt(MS_BIND), nil, step: "binding device \(node.path)")
     }
 
-    private static func symlink(_ link: String, to target: String, safe: SafePath) throws {
-        let parent = try safe.ensure(FS.dirname(link), directory: true)
-        defer { close(parent) }
+    private static func symlink(_ link: String, to target: String, in parents: inout Parents) throws {
+        let parent = try parents.fd(of: link)
         let name = String(link.split(separator: "/").last ?? "")
         if symlinkat(target, parent, name) < 0 && errno != EEXIST {
             throw RuntimeError.syscall(step: "creating \(link)", call: "symlink(\(target), \(link))", errno: errno)

@@ -11,6 +11,7 @@ struct Rootfs {
     let inUserNamespace: Bool
     /// The container's own cgroups (host view), shown at its cgroup mount.
     let cgroupPaths: [String: String]
+    let cgroupHierarchies: [Cgroups.Hierarchy]
     let inCgroupNamespace: Bool
 
     /// What prepare() leaves for finish(): the host's /dev/null that masks
@@ -40,8 +41,11 @@ struct Rootfs {
             let rslave = UInt64(MS_SLAVE) | UInt64(MS_REC)
             let propagation = explicit.map { $0 & UInt64(MS_UNBINDABLE) != 0 ? rslave : $0 } ?? rslave
             try mountOrThrow(nil, "/", nil, UInt(propagation), nil, step: "setting root mount propagation")
-            // The rootfs bind below must not propagate back through a shared parent.
-            try makeParentMountPrivate()
+            // The rootfs bind below must not propagate back through a shared
+            // parent. After a recursive slave or private, no mount is shared
+            // (a shared one became a slave or private): nothing to look up.
+            let rec = UInt64(MS_REC), unshared = UInt64(MS_SLAVE) | UInt64(MS_PRIVATE)
+            if propagation & rec == 0 || propagation & unshared == 0 { try makeParentMountPrivate() }
         }
         // pivot_root needs the new root to be a mount point.
         try mountOrThrow(rootfs, rootfs, nil, UInt(MS_BIND) | UInt(MS_REC), nil, step: "bind-mounting the rootfs")
@@ -51,7 +55,7 @@ struct Rootfs {
         let safe = try SafePath(rootfs: rootfs)
         defer { safe.close() }
         var mounts = SpecMounts(safe: safe, sources: sources, rootPropagation: explicit,
-                                cgroupPaths: cgroupPaths, inCgroupNamespace: inCgroupNamespace)
+                                cgroupPaths: cgroupPaths, cgroupHierarchies: cgroupHierarchies, inCgroupNamespace: inCgroupNamespace)
         defer { mounts.close() }
         mounts.mountLabel = spec.linux?.mountLabel
         let requests = (spec.mounts ?? []).enumerated().map { MountRequest($0.element, index: $0.offset) }

@@ -17,15 +17,19 @@ struct SpecMounts {
     /// of the container's mounts do (without it they are already slaves).
     let rootPropagation: UInt64?
     let cgroupPaths: [String: String]
+    /// The host's cgroup hierarchies, as `create` read them.
+    let cgroupHierarchies: [Cgroups.Hierarchy]
     let inCgroupNamespace: Bool
     /// New filesystems whose "ro" waits until everything beneath is made.
     private var readOnlyLater = LateReadOnly()
 
-    init(safe: SafePath, sources: MountSources, rootPropagation: UInt64?, cgroupPaths: [String: String], inCgroupNamespace: Bool) {
+    init(safe: SafePath, sources: MountSources, rootPropagation: UInt64?, cgroupPaths: [String: String],
+         cgroupHierarchies: [Cgroups.Hierarchy], inCgroupNamespace: Bool) {
         self.safe = safe
         self.sources = sources
         self.rootPropagation = rootPropagation
         self.cgroupPaths = cgroupPaths
+        self.cgroupHierarchies = cgroupHierarchies
         self.inCgroupNamespace = inCgroupNamespace
     }
 
@@ -211,7 +215,7 @@ struct SpecMounts {
     /// mount in a cgroup namespace (which roots it there), otherwise clones
     /// of the container's cgroup directories (v1: on a tmpfs, one per hierarchy).
     private func mountCgroup(_ r: MountRequest, step: String) throws {
-        let hierarchies = Cgroups.hierarchies()
+        let hierarchies = cgroupHierarchies
         let base = MountAttrs(set: MountFD.nosuid | MountFD.noexec | MountFD.nodev)
         let target = try safe.ensure(r.destination, directory: true)
         defer { Glibc.close(target) }

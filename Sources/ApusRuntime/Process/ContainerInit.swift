@@ -61,7 +61,8 @@ enum ContainerInit {
         let spec = plan.spec
         let rootfs = Rootfs(spec: spec, rootfs: plan.rootfs, noPivot: plan.noPivot,
                             inUserNamespace: !plan.namespaces.shares(.user),
-                            cgroupPaths: plan.cgroupPaths, inCgroupNamespace: !plan.namespaces.shares(.cgroup))
+                            cgroupPaths: plan.cgroupPaths, cgroupHierarchies: plan.cgroupHierarchies,
+                            inCgroupNamespace: !plan.namespaces.shares(.cgroup))
         var pending = Rootfs.Pending()
         defer { pending.close() }
         if plan.hasMountNamespace || plan.mountsInCallerNamespace {

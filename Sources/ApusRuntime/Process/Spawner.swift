@@ -70,6 +70,11 @@ struct Spawner {
         cfg.join_pidfd = joinPidFD
         cfg.join_pidfd_flags = joinFlags
         cfg.dumpable_for_maps = geteuid() != 0 ? 1 : 0
+        // No user or time namespace to set up from outside, nothing to
+        // join: the init is cloned at once, with no stage 1 in between.
+        let staged = NamespaceType.user.cloneFlag | NamespaceType.time.cloneFlag
+        let direct = cloneFlags & staged == 0 && join.isEmpty && joinPidFD < 0 && joinCgroups == nil
+        cfg.direct = direct ? 1 : 0
         cfg.join_count = Int32(fds.count)
         withUnsafeMutableBytes(of: &cfg.join_fds) { raw in
             for (i, fd) in fds.enumerated() { raw.storeBytes(of: fd, toByteOffset: i * 4, as: Int32.self) }
@@ -98,6 +103,17 @@ struct Spawner {
             let err = errno
             parentEnd.close()
             throw RuntimeError.syscall(step: "starting the container process", call: "fork()", errno: err)
+        }
+        if direct {
+            children.pid = stage1
+            do {
+                try Cgroups.join(pid: stage1, cgroupPaths)
+                try parentEnd.send(APUS_SYNC_USERNS_DONE)
+            } catch {
+                parentEnd.close()
+                throw error
+            }
+            return parentEnd
         }
         children.stage1 = stage1
         do {

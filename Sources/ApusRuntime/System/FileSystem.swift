@@ -77,6 +77,15 @@ public enum FS {
         }
     }
 
+    /// A file that must not exist yet, in a directory no one else looks at
+    /// (a staging directory): no temporary name and rename needed.
+    public static func writeNew(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        try check(fd, "writing \(path)", "open(\(path))")
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: path)
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
@@ -104,6 +113,23 @@ public enum FS {
 
     /// The names in the directory open at `fd` (which stays open), sorted.
     public static func listDirectory(fd: Int32, path: String) throws -> [String] {
+        try entries(fd: fd, path: path).map(\.name).sorted()
+    }
+
+    /// The names of the directories in `path` (no symlinks followed), from
+    /// readdir's d_type: no stat per entry (a cgroup holds dozens of files).
+    public static func subdirectories(_ path: String) throws -> [String] {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try check(fd, "listing \(path)", "opendir(\(path))")
+        defer { close(fd) }
+        return try entries(fd: fd, path: path).filter { e in
+            if e.type != UInt8(DT_UNKNOWN) { return e.type == UInt8(DT_DIR) }
+            var st = stat()
+            return fstatat(fd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        }.map(\.name)
+    }
+
+    private static func entries(fd: Int32, path: String) throws -> [(name: String, type: UInt8)] {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)
         try check(copy, "listing \(path)", "dup(\(path))")
         guard let dir = fdopendir(copy) else {
@@ -112,14 +138,14 @@ public enum FS {
             throw RuntimeError.syscall(step: "listing \(path)", call: "fdopendir(\(path))", errno: err)
         }
         defer { closedir(dir) }
-        var names: [String] = []
+        var out: [(name: String, type: UInt8)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != "." && name != ".." { out.append((name, entry.pointee.d_type)) }
         }
-        return names.sorted()
+        return out
     }
 
     /// Removes a directory tree without following symlinks. Used for state

@@ -62,10 +62,14 @@ extension JSONCodable {
 
 /// Reads the properties of one JSON object. Unknown properties are ignored
 /// (the runtime spec requires it); a JSON `null` counts as absent, as in Go.
+/// The readers are @inlinable so that decoders in other modules (the state
+/// file's, read for every container by `list`) get them specialised, not
+/// looking up generic metadata for every property.
 public struct ObjectReader {
     public let object: JSONObject
     public let path: JSONPath
 
+    @inlinable
     public init(_ json: JSONValue, path: JSONPath) throws {
         guard case .object(let o) = json else {
             throw SpecError("expected object, got \(json.typeName)", at: path)
@@ -74,15 +78,25 @@ public struct ObjectReader {
         self.path = path
     }
 
+    @inlinable
     public func optional<T: JSONCodable>(_ key: String, as _: T.Type = T.self) throws -> T? {
         guard let v = object[key], v != .null else { return nil }
-        return try T(json: v, path: path.key(key))
+        return try Self.decode(v, key, path)
     }
 
+    @inlinable
     public func required<T: JSONCodable>(_ key: String, as _: T.Type = T.self) throws -> T {
         guard let v = object[key], v != .null else {
             throw SpecError("required property is missing", at: path.key(key))
         }
+        return try Self.decode(v, key, path)
+    }
+
+    /// A string property needs no path unless it is not a string: the
+    /// path is only spelled out where it can be needed.
+    @inlinable
+    static func decode<T: JSONCodable>(_ v: JSONValue, _ key: String, _ path: JSONPath) throws -> T {
+        if T.self == String.self, case .string(let s) = v { return s as! T }
         return try T(json: v, path: path.key(key))
     }
 }
@@ -100,6 +114,7 @@ public struct ObjectBuilder {
 }
 
 extension String: JSONCodable {
+    @inlinable
     public init(json: JSONValue, path: JSONPath) throws {
         guard case .string(let s) = json else {
             throw SpecError("expected string, got \(json.typeName)", at: path)
@@ -116,6 +131,7 @@ extension JSONValue: JSONCodable {
 }
 
 extension Bool: JSONCodable {
+    @inlinable
     public init(json: JSONValue, path: JSONPath) throws {
         guard case .bool(let b) = json else {
             throw SpecError("expected boolean, got \(json.typeName)", at: path)
@@ -165,10 +181,20 @@ extension Array: JSONCodable where Element: JSONCodable {
 /// JSON objects used as maps (annotations, sysctl, unified). Encoded with
 /// sorted keys, as Go encodes maps.
 extension Dictionary: JSONCodable where Key == String, Value: JSONCodable {
+    @inlinable
     public init(json: JSONValue, path: JSONPath) throws {
         let reader = try ObjectReader(json, path: path)
         var d: [String: Value] = [:]
-        for m in reader.object.members { d[m.key] = try Value(json: m.value, path: path.key(m.key)) }
+        d.reserveCapacity(reader.object.members.count)
+        for m in reader.object.members {
+            // String maps (state.json's cgroup and namespace paths, annotations):
+            // the member's path is only spelled out for an error.
+            if Value.self == String.self, case .string(let s) = m.value {
+                d[m.key] = (s as! Value)
+            } else {
+                d[m.key] = try Value(json: m.value, path: path.key(m.key))
+            }
+        }
         self = d
     }
     public var json: JSONValue {

@@ -48,6 +48,7 @@ struct apus_spawn_config {
     pid_t parent_pid;                /* set by apus_spawn */
     const char *timens_offsets;      /* written after unshare(CLONE_NEWTIME); may be NULL */
     int dumpable_for_maps;           /* unprivileged parent: dumpable while it writes our id maps */
+    int direct;                      /* no user/time namespace, nothing to join: clone the init itself */
 };
 
 /*
@@ -56,6 +57,9 @@ struct apus_spawn_config {
  * protocol: USERNS_READY → USERNS_DONE → INIT_PID); in the container init
  * it returns 0; -1 with errno if the first fork fails. The init is created
  * with CLONE_PARENT, so it is the caller's child and can be waited for.
+ * With `direct` there is no intermediate stage: the caller gets the init's
+ * pid, joins it to its cgroups and sends USERNS_DONE (no other message);
+ * the init then makes its cgroup namespace, if asked, and goes on.
  */
 pid_t apus_spawn(struct apus_spawn_config *cfg);
 
