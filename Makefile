@@ -7,8 +7,13 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # (measured: 3.0 ms -> 1.3 ms median). Debian ships libyajl's archive as
 # libyajl_s.a, so the link sees it under the name the module map asks for.
 STATIC_LIBS := $(CURDIR)/.build/static-libs
+# Size (issue #21; stripped sizes): -Osize 9.45 -> 9.19 MB; one section per
+# function, so --gc-sections drops apus's unused ones, -> 9.07 MB; lld with
+# identical code folding (--icf=all: Swift never compares function
+# addresses) -> 8.72 MB, below runc's 8.75 MB. Startup is unchanged.
+SIZE_FLAGS := -Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld -Xlinker --icf=all
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -L$(STATIC_LIBS) \
-	-Xcc -DAPUS_COMMIT=\"$(COMMIT)\"
+	-Xcc -DAPUS_COMMIT=\"$(COMMIT)\" $(SIZE_FLAGS)
 APUS := .build/release/apus
 BATS ?= bats
 
