@@ -15,7 +15,8 @@ STATIC_LIBS := $(CURDIR)/.build/static-libs
 # (Sources/CApusShim/scalarnames.c) -> 8.17 MB.
 # Peak RSS: each code page a command touches maps its 64 KB fault-around
 # window, so the functions the usual commands run are linked together first
-# (tools/apus.order, `make symbol-order`): run 6.4 -> 4.0 MB, --version 5.0 -> 2.9 MB.
+# (tools/apus.order, `make symbol-order`): run 7.3 -> 4.0 MB, --version 5.1 -> 2.9 MB
+# (crun: 3.2, 3.1; README "Performance").
 SIZE_FLAGS := -Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld -Xlinker --icf=all \
 	-Xlinker --wrap=_swift_stdlib_getScalarName \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/tools/apus.order -Xlinker --no-warn-symbol-ordering
@@ -136,7 +137,7 @@ suites: build
 symbol-order: build
 	tools/symbol-order.sh $(APUS) tools/apus.order
 
-# Stripped: 18.5 MB -> 10.0 MB; the symbols only serve a debugger (measured:
+# Stripped: 17.7 MB -> 8.2 MB; the symbols only serve a debugger (measured:
 # startup unchanged). `make install STRIP=` keeps them.
 STRIP ?= -s
 install: build
