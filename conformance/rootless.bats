@@ -291,20 +291,6 @@ set_mappings() {
 	[ ! -d "$dir/$id" ]
 }
 
-@test "rootless: checkpoint is refused with a clear message" {
-	skip_unless_apus "runc only warns that rootless checkpoint is untested, then CRIU fails"
-	local id
-	id=$(unique_id)
-	user_create "$id"
-	assert_status 0
-	run _as_user checkpoint --image-path "$TESTDIR/xdg/img" "$id"
-	[ "$status" -ne 0 ]
-	assert_output_contains "unprivileged user are not supported"
-	[ "$(user_state "$id" status)" = created ]
-	run _as_user delete --force "$id"
-	assert_status 0
-}
-
 @test "rootless: checkpoint warns that it is untested and passes CRIU's own refusal on (as runc)" {
 	local id criu
 	criu=$("$BATS_TEST_DIRNAME/../tools/criu.sh" --find 2>/dev/null) || skip "no working CRIU (make deps)"
