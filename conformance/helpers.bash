@@ -280,9 +280,9 @@ state_field() {
 container_pid() { state_field "$1" pid; }
 container_status() { state_field "$1" status; }
 
-# wait_for_status ID STATUS [TIMEOUT-SECONDS=10]
+# wait_for_status ID STATUS [TIMEOUT-SECONDS=30] (a bound for a loaded machine)
 wait_for_status() {
-	local id=$1 want=$2 timeout=${3:-10} cur i
+	local id=$1 want=$2 timeout=${3:-30} cur i
 	for ((i = 0; i < timeout * 20; i++)); do
 		cur="$(container_status "$id")"
 		[ "$cur" = "$want" ] && return 0
@@ -312,6 +312,8 @@ assert_status() {
 	if [ "$status" -ne "$1" ]; then
 		echo "expected exit status $1, got $status; output:" >&2
 		echo "$output" >&2
+		# (run --separate-stderr keeps stderr apart)
+		[ -z "${stderr:-}" ] || echo "stderr: $stderr" >&2
 		return 1
 	fi
 }
