@@ -353,18 +353,40 @@ assert_root_empty() {
 	fi
 }
 
-# cgroups_of ID: cgroup directories whose name starts with ID.
+# cgroups_of ID: cgroup directories whose name starts with ID. (find fails
+# when a cgroup it was about to enter goes, which other tests and other
+# users of the machine make happen all the time; what it lists is still
+# whole, so its status is not the caller's.)
 cgroups_of() {
 	find /sys/fs/cgroup -maxdepth 6 -type d -name "$1*" 2>/dev/null
+	return 0
 }
 
 assert_no_cgroups() {
 	local left
 	left="$(cgroups_of "$1")"
-	if [ -n "$left" ]; then
-		echo "cgroups left for $1: $left" >&2
-		return 1
-	fi
+	[ -z "$left" ] && return 0
+	# shellcheck disable=SC2086
+	runc_left_empty_cgroups $left && return 0
+	echo "cgroups left for $1: $left" >&2
+	return 1
+}
+
+# runc_left_empty_cgroups DIR...: true when RUNTIME is runc 1.1, no process
+# is in these cgroups (or below), and they could be removed (here, within
+# 20 s). runc 1.1's delete gives up on a cgroup after five rmdir tries 10,
+# 20, 40, 80 ms apart (cgroups.RemovePaths): on a loaded machine, with the
+# killed processes not yet gone, it leaves it (seen in cgroups-update's pod
+# test). Not counted against runc; apus's delete must remove its own.
+runc_left_empty_cgroups() {
+	local d
+	runtime_is_apus && return 1
+	is_runc_before_1_2 || return 1
+	for d in $(find "$@" -type d 2>/dev/null); do
+		[ -z "$(cat "$d/cgroup.procs" 2>/dev/null)" ] || return 1
+	done
+	wait_until 20 _rmdir_cgroups "$@" 2>/dev/null || return 1
+	echo "(runc 1.1 left empty cgroups, removed: $*)" >&2
 }
 
 # procs_in_rootfs: host pids of processes whose root directory is our bundle
@@ -470,6 +492,22 @@ undo_host_mounts() {
 	return 0
 }
 
+# _rmdir_cgroups DIR...: rmdir each and the cgroups below, deepest first;
+# true once none is left.
+_rmdir_cgroups() {
+	find "$@" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ -z "$(_existing "$@")" ]
+}
+
+# _existing PATH...: those of the paths that exist.
+_existing() {
+	local p
+	for p in "$@"; do
+		[ -e "$p" ] && echo "$p"
+	done
+	return 0
+}
+
 teardown_bundle() {
 	[ -n "${TESTDIR:-}" ] && [ -d "$TESTDIR" ] || return 0
 	local rc=0 id live ids pid left cg m
@@ -509,16 +547,14 @@ teardown_bundle() {
 		left="$(find /sys/fs/cgroup -maxdepth 6 -type d 2>/dev/null |
 			awk -F/ 'NR == FNR { want[$0] = 1; next } { for (w in want) if (index($NF, w) == 1) { print; next } }' \
 				<(echo "$ids") - || true)"
-		if [ -n "$left" ]; then
+		# shellcheck disable=SC2086
+		if [ -n "$left" ] && ! runc_left_empty_cgroups $left; then
 			echo "teardown: cgroups left behind: $left" >&2
 			for cg in $left; do
 				# shellcheck disable=SC2046
 				kill -9 $(cat "$cg/cgroup.procs" 2>/dev/null) 2>/dev/null
 			done
-			sleep 0.2
-			for cg in $(printf '%s\n' $left | sort -r); do
-				rmdir "$cg" 2>/dev/null
-			done
+			wait_until 20 _rmdir_cgroups $left 2>/dev/null
 			rc=1
 		fi
 	fi
