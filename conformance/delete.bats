@@ -36,7 +36,7 @@ load helpers
 	create_and_start "$id"
 	wait_until 30 grep -q ready "$TESTDIR/$id.out"
 	pid=$(container_pid "$id")
-	wait_until 30 test "$(pids_in_pidns "$pid" | wc -l)" -eq 2
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 2 ]'
 	pids=$(pids_in_pidns "$pid")
 	runtime delete --force "$id"
 	assert_status 0

@@ -292,7 +292,9 @@ wait_for_status() {
 	return 1
 }
 
-# wait_until TIMEOUT CMD...: poll CMD every 50ms.
+# wait_until TIMEOUT CMD...: poll CMD every 50ms. CMD's arguments are
+# expanded once, at the call: to poll a "$(...)", quote it for eval
+# (wait_until 30 eval '[ "$(grep -c x "$f")" -ge 2 ]').
 wait_until() {
 	local timeout=$1 i
 	shift

@@ -75,10 +75,10 @@ wait_ready() {
 	wait_until 30 grep -qx got-HUP "$TESTDIR/$id.out"
 	runtime kill "$id" usr1
 	assert_status 0
-	wait_until 30 test "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 2
+	wait_until 30 eval '[ "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 2 ]'
 	runtime kill "$id" 10 # SIGUSR1 on x86/arm
 	assert_status 0
-	wait_until 30 test "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 3
+	wait_until 30 eval '[ "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 3 ]'
 	assert_equal "$(container_status "$id")" running
 }
 
@@ -113,7 +113,7 @@ wait_ready() {
 	create_and_start "$id"
 	wait_ready "$id"
 	pid=$(container_pid "$id")
-	wait_until 30 test "$(pids_in_pidns "$pid" | wc -l)" -eq 3
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 3 ]'
 	# sh as pid 1 has no TERM handler: ignored; the children are not signalled
 	runtime kill "$id" TERM
 	assert_status 0
@@ -128,7 +128,7 @@ wait_ready() {
 	create_and_start "$id"
 	wait_ready "$id"
 	pid=$(container_pid "$id")
-	wait_until 30 test "$(pids_in_pidns "$pid" | wc -l)" -eq 3
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 3 ]'
 	pids=$(pids_in_pidns "$pid")
 	runtime kill --all "$id" TERM
 	assert_status 0
@@ -143,7 +143,7 @@ wait_ready() {
 	create_and_start "$id"
 	wait_ready "$id"
 	pid=$(container_pid "$id")
-	wait_until 30 test "$(pids_in_pidns "$pid" | wc -l)" -eq 3
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 3 ]'
 	pids=$(pids_in_pidns "$pid")
 	runtime kill -a "$id" KILL
 	assert_status 0
