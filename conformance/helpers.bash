@@ -393,10 +393,13 @@ runc_left_empty_cgroups() {
 
 # procs_in_rootfs: host pids of processes whose root directory is our bundle
 # rootfs (same inode: the rootfs bind mount keeps st_dev/st_ino).
+# (Only /proc/*/root is looked at: `find -L /proc` stat'ed every entry of
+# every process, slow on a loaded machine, and a teardown timed out in it.)
 procs_in_rootfs() {
-	local p
-	for p in $(find -L /proc -mindepth 2 -maxdepth 2 -name root -samefile "$ROOTFS" 2>/dev/null); do
-		p=${p#/proc/}
+	local r p
+	for r in /proc/[0-9]*/root; do
+		[ "$r" -ef "$ROOTFS" ] || continue
+		p=${r#/proc/}
 		p=${p%/root}
 		pid_alive "$p" && echo "$p"
 	done
