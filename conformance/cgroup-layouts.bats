@@ -162,14 +162,14 @@ check_kill_all() {
 	id=$(unique_id)
 	create_and_start "$id"
 	dir="$(cgroup_dirs "$id" | head -n 1)"
-	wait_until 5 _nprocs_is "$dir/cgroup.procs" 3
+	wait_until 30 _nprocs_is "$dir/cgroup.procs" 3
 	pids="$(cat "$dir/cgroup.procs")"
 	assert_in_cgroups "$(container_pid "$id")" "$id"
 
 	runtime kill --all "$id" KILL
 	assert_status 0
 	for p in $pids; do
-		wait_until 5 eval "! pid_alive $p"
+		wait_until 30 eval "! pid_alive $p"
 	done
 	wait_for_status "$id" stopped
 

@@ -90,11 +90,20 @@ awk '{ for (i = 7; i <= NF; i++) { if ($i == "-") break; if ($i ~ /^shared:/) ex
 # "MOUNTPOINT FSTYPE" of every mount
 mi() { awk '{ for (i = 7; i <= NF; i++) if ($i == "-") break; print $5, $(i + 1) }' /proc/self/mountinfo; }
 # umount_all AWK-CONDITION: unmount (in this private copy of the mount table)
-# every mount "MOUNTPOINT FSTYPE" matching it, stacked ones too.
+# every mount "MOUNTPOINT FSTYPE" matching it, stacked ones too. A copied
+# mount can go between the read and the umount: when a process on the host
+# removes its mount point (CRIU's cgroup yard in a checkpoint running at the
+# same time), the kernel detaches it from every namespace. A failed umount is
+# retried from a fresh read, so only a mount that stays fails the view.
 umount_all() {
-	local m n=0
+	local m n=0 fails=0 err
 	while m=$(mi | awk "$1 { m = \$1 } END { print m }") && [ -n "$m" ]; do
-		umount -l "$m" || die "umount $m failed"
+		if err=$(umount -l "$m" 2>&1); then
+			fails=0
+		else
+			((++fails < 100)) || die "umount $m failed: $err"
+			sleep 0.05
+		fi
 		((++n < 1000)) || die "cannot unmount $m"
 	done
 }

@@ -34,14 +34,14 @@ load helpers
 	set_args sh -c 'sleep 3600 & echo ready; wait'
 	id=$(unique_id)
 	create_and_start "$id"
-	wait_until 5 grep -q ready "$TESTDIR/$id.out"
+	wait_until 30 grep -q ready "$TESTDIR/$id.out"
 	pid=$(container_pid "$id")
-	wait_until 5 test "$(pids_in_pidns "$pid" | wc -l)" -eq 2
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 2 ]'
 	pids=$(pids_in_pidns "$pid")
 	runtime delete --force "$id"
 	assert_status 0
 	[ -z "$output" ]
-	for p in $pids; do wait_until 5 eval "! pid_alive $p"; done
+	for p in $pids; do wait_until 30 eval "! pid_alive $p"; done
 	runtime state "$id"
 	assert_status 1
 	assert_root_empty
@@ -66,7 +66,7 @@ load helpers
 	runtime delete "$id"
 	assert_status 0
 	[ -z "$output" ]
-	wait_until 5 eval "! pid_alive $pid"
+	wait_until 30 eval "! pid_alive $pid"
 	[ ! -e "$ROOTFS/ran" ]
 	assert_root_empty
 	assert_no_cgroups "$id"

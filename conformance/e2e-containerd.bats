@@ -75,7 +75,7 @@ setup_file() {
 		echo $! >"$d/pid"
 	)
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		[ -S "$d/containerd.sock" ] && c version >/dev/null 2>&1 && break
 		sleep 0.1
 	done
@@ -171,8 +171,8 @@ teardown() {
 		for i in $left; do rmdir "$i" 2>/dev/null; done
 		rc=1
 	fi
-	# shims exit once their tasks are deleted
-	for ((i = 0; i < 50; i++)); do
+	# shims exit once their tasks are deleted (up to 30 s on a loaded machine)
+	for ((i = 0; i < 300; i++)); do
 		[ -z "$(e2e_own_daemons | grep -vx "$(cat "$E2E_DIR/ctrd/pid")")" ] && break
 		sleep 0.1
 	done

@@ -359,7 +359,9 @@ dk_run() { dk run --rm --network none "$@"; }
 	run dk run --name e2e-oom --network none --memory 16m --memory-swap 16m "$IMAGE" \
 		sh -c 'head -c 200000000 /dev/zero | tail'
 	assert_status 137
-	assert_equal "$(dk_inspect e2e-oom '{{.State.OOMKilled}}')" true
+	# dockerd sets OOMKilled when containerd's OOM event reaches it, which
+	# may come after the exit event (on a loaded machine): waited for.
+	wait_until 30 eval '[ "$(dk_inspect e2e-oom "{{.State.OOMKilled}}")" = true ]'
 }
 
 @test "docker stats --no-stream: memory and pids of a running container" {

@@ -18,7 +18,9 @@
 # only) with the exact error line, so the report shows what is missing.
 # Against runc, or once apus is fixed, the same test runs to the end.
 
-export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-60}"
+# A test is a few podman/ctr/docker commands, each bounded by
+# E2E_CMD_TIMEOUT: 180 s leaves room for a loaded machine.
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-180}"
 load helpers
 
 # How long one podman/ctr command may take.

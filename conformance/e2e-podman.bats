@@ -112,6 +112,14 @@ wait_pm_status() {
 	return 1
 }
 
+# pm_count NAME: what the counting container wrote last (0 if nothing yet).
+pm_count() {
+	local n
+	n=$(pm exec "$1" cat /tmp/count 2>/dev/null)
+	[[ $n =~ ^[0-9]+$ ]] && echo "$n" || echo 0
+}
+pm_count_above() { [ "$(pm_count "$1")" -gt "$2" ]; }
+
 # the runtime's private state root holds no container any more
 assert_root_empty_e2e() {
 	local left
@@ -403,18 +411,18 @@ assert_root_empty_e2e() {
 	run pm_run -d --name "$name" "$IMAGE" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
 	assert_status 0
 	wait_pm_status "$name" running
-	sleep 1
+	# (counted to 5 before the dump, and on after the restore: waited for,
+	# a fixed second is not enough on a loaded machine)
+	wait_until 30 pm_count_above "$name" 5
 	PATH="$E2E_DIR/criu-bin:$PATH" run pm container checkpoint "$name"
 	assert_status 0
 	assert_equal "$(pm_status "$name")" exited
 	PATH="$E2E_DIR/criu-bin:$PATH" run pm container restore "$name"
 	assert_status 0
 	wait_pm_status "$name" running
-	before=$(pm exec "$name" cat /tmp/count)
+	before=$(pm_count "$name")
 	[ "$before" -gt 5 ]
-	sleep 1
-	after=$(pm exec "$name" cat /tmp/count)
-	[ "$after" -gt "$before" ]
+	wait_until 30 pm_count_above "$name" "$before"
 	run pm rm -f -t 0 "$name"
 	assert_status 0
 }

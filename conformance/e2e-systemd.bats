@@ -69,10 +69,16 @@ teardown() {
 	assert_output_contains "name=systemd:/system.slice/$scope"
 	run c task kill -s KILL "$id"
 	assert_status 0
+	# (kill only sends the signal: the task is deleted once it stopped)
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[[ $(c task ls 2>/dev/null | awk -v id="$id" '$1 == id { print $3 }') == STOPPED ]] && break
+		sleep 0.1
+	done
 	run c task delete "$id"
+	assert_status 0
 	run c container delete "$id"
 	assert_status 0
-	local i
 	for ((i = 0; i < 100; i++)); do
 		[[ $(show "$scope" LoadState) == not-found ]] && break
 		sleep 0.05

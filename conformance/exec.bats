@@ -149,7 +149,7 @@ start_sleeper() {
 		exec "$RUNTIME" --root "$ROOT" exec "$id" sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done'
 	) </dev/null >"$TESTDIR/exec.out" 2>&1 &
 	rt=$!
-	wait_until 5 bash -c "\"$RUNTIME\" --root \"$ROOT\" ps --format json \"$id\" </dev/null | jq -e 'length >= 3' >/dev/null"
+	wait_until 30 bash -c "\"$RUNTIME\" --root \"$ROOT\" ps --format json \"$id\" </dev/null | jq -e 'length >= 3' >/dev/null"
 	kill -TERM "$rt"
 	wait "$rt" && st=0 || st=$?
 	[ "$st" -eq 9 ]

@@ -101,9 +101,10 @@ _leftovers() {
 	echo "processes: [$p] cgroups: [$(echo $c)] state root: [$(echo $r)]"
 }
 
-# assert_nothing_left ID: nothing of ID remains (processes get 5s to die).
+# assert_nothing_left ID: nothing of ID remains (processes get 30 s to die:
+# a loaded machine).
 assert_nothing_left() {
-	local left end=$(($(now_ms) + 5000))
+	local left end=$(($(now_ms) + 30000))
 	while true; do
 		left="$(_leftovers "$1")"
 		[ -z "$left" ] && return 0
@@ -166,7 +167,7 @@ _kill_in_hook() {
 	id=$(unique_id)
 	bg_create "$id"
 	wait_until 30 test -s "$TESTDIR/hook.pid"
-	wait_until 5 test -e "$TESTDIR/in-hook"
+	wait_until 30 test -e "$TESTDIR/in-hook"
 	remember_pid "$TESTDIR/hook.pid"
 	kill_create
 }
@@ -213,7 +214,7 @@ _kill_in_hook() {
 	runtime delete --force "$id"
 	assert_status 0
 	# the hook runs in the container (its cgroups): it is the container's
-	wait_until 5 eval "! pid_alive $hookpid"
+	wait_until 30 eval "! pid_alive $hookpid"
 	assert_nothing_left "$id" || {
 		kill_marked "$id"
 		return 1
@@ -231,7 +232,7 @@ _kill_in_hook() {
 	assert_status 0
 	assert_output_contains_i "warn"
 	# the half-made container's processes (its init, its hook) are gone
-	wait_until 5 eval "! pid_alive $hookpid"
+	wait_until 30 eval "! pid_alive $hookpid"
 	assert_equal "$(container_status "$id")" created
 	runtime start "$id"
 	assert_status 0
@@ -523,7 +524,7 @@ _rt_timeout_term() {
 	runtime state "$id2"
 	assert_status 1
 	assert_equal "$(ls -A "$ROOT")" "$id1"
-	wait_until 5 eval '[ -z "$(marked_procs '"$id2"')" ]'
+	wait_until 30 eval '[ -z "$(marked_procs '"$id2"')" ]'
 	assert_equal "$(sort "/sys/fs/cgroup/freezer$freezer/cgroup.procs")" "$procs_before"
 	assert_equal "$(container_status "$id1")" paused
 	runtime resume "$id1"
@@ -650,7 +651,7 @@ _rt_timeout_term() {
 		return 1
 	}
 	hookpid=$(cat "$TESTDIR/hook.pid")
-	wait_until 5 eval "! pid_alive $hookpid"
+	wait_until 30 eval "! pid_alive $hookpid"
 	assert_nothing_left "$id"
 }
 

@@ -280,9 +280,9 @@ state_field() {
 container_pid() { state_field "$1" pid; }
 container_status() { state_field "$1" status; }
 
-# wait_for_status ID STATUS [TIMEOUT-SECONDS=10]
+# wait_for_status ID STATUS [TIMEOUT-SECONDS=30] (a bound for a loaded machine)
 wait_for_status() {
-	local id=$1 want=$2 timeout=${3:-10} cur i
+	local id=$1 want=$2 timeout=${3:-30} cur i
 	for ((i = 0; i < timeout * 20; i++)); do
 		cur="$(container_status "$id")"
 		[ "$cur" = "$want" ] && return 0
@@ -292,7 +292,9 @@ wait_for_status() {
 	return 1
 }
 
-# wait_until TIMEOUT CMD...: poll CMD every 50ms.
+# wait_until TIMEOUT CMD...: poll CMD every 50ms. CMD's arguments are
+# expanded once, at the call: to poll a "$(...)", quote it for eval
+# (wait_until 30 eval '[ "$(grep -c x "$f")" -ge 2 ]').
 wait_until() {
 	local timeout=$1 i
 	shift
@@ -312,6 +314,8 @@ assert_status() {
 	if [ "$status" -ne "$1" ]; then
 		echo "expected exit status $1, got $status; output:" >&2
 		echo "$output" >&2
+		# (run --separate-stderr keeps stderr apart)
+		[ -z "${stderr:-}" ] || echo "stderr: $stderr" >&2
 		return 1
 	fi
 }
@@ -361,18 +365,39 @@ cgroups_of() {
 assert_no_cgroups() {
 	local left
 	left="$(cgroups_of "$1")"
-	if [ -n "$left" ]; then
-		echo "cgroups left for $1: $left" >&2
-		return 1
-	fi
+	[ -z "$left" ] && return 0
+	# shellcheck disable=SC2086
+	runc_left_empty_cgroups $left && return 0
+	echo "cgroups left for $1: $left" >&2
+	return 1
+}
+
+# runc_left_empty_cgroups DIR...: true when RUNTIME is runc 1.1, no process
+# is in these cgroups (or below), and they could be removed (here, within
+# 20 s). runc 1.1's delete gives up on a cgroup after five rmdir tries 10,
+# 20, 40, 80 ms apart (cgroups.RemovePaths): on a loaded machine, with the
+# killed processes not yet gone, it leaves it (seen in cgroups-update's pod
+# test). Not counted against runc; apus's delete must remove its own.
+runc_left_empty_cgroups() {
+	local d
+	runtime_is_apus && return 1
+	is_runc_before_1_2 || return 1
+	for d in $(find "$@" -type d 2>/dev/null); do
+		[ -z "$(cat "$d/cgroup.procs" 2>/dev/null)" ] || return 1
+	done
+	wait_until 20 _rmdir_cgroups "$@" 2>/dev/null || return 1
+	echo "(runc 1.1 left empty cgroups, removed: $*)" >&2
 }
 
 # procs_in_rootfs: host pids of processes whose root directory is our bundle
 # rootfs (same inode: the rootfs bind mount keeps st_dev/st_ino).
+# (Only /proc/*/root is looked at: `find -L /proc` stat'ed every entry of
+# every process, slow on a loaded machine, and a teardown timed out in it.)
 procs_in_rootfs() {
-	local p
-	for p in $(find -L /proc -mindepth 2 -maxdepth 2 -name root -samefile "$ROOTFS" 2>/dev/null); do
-		p=${p#/proc/}
+	local r p
+	for r in /proc/[0-9]*/root; do
+		[ "$r" -ef "$ROOTFS" ] || continue
+		p=${r#/proc/}
 		p=${p%/root}
 		pid_alive "$p" && echo "$p"
 	done
@@ -470,6 +495,22 @@ undo_host_mounts() {
 	return 0
 }
 
+# _rmdir_cgroups DIR...: rmdir each and the cgroups below, deepest first;
+# true once none is left.
+_rmdir_cgroups() {
+	find "$@" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ -z "$(_existing "$@")" ]
+}
+
+# _existing PATH...: those of the paths that exist.
+_existing() {
+	local p
+	for p in "$@"; do
+		[ -e "$p" ] && echo "$p"
+	done
+	return 0
+}
+
 teardown_bundle() {
 	[ -n "${TESTDIR:-}" ] && [ -d "$TESTDIR" ] || return 0
 	local rc=0 id live ids pid left cg m
@@ -509,16 +550,14 @@ teardown_bundle() {
 		left="$(find /sys/fs/cgroup -maxdepth 6 -type d 2>/dev/null |
 			awk -F/ 'NR == FNR { want[$0] = 1; next } { for (w in want) if (index($NF, w) == 1) { print; next } }' \
 				<(echo "$ids") - || true)"
-		if [ -n "$left" ]; then
+		# shellcheck disable=SC2086
+		if [ -n "$left" ] && ! runc_left_empty_cgroups $left; then
 			echo "teardown: cgroups left behind: $left" >&2
 			for cg in $left; do
 				# shellcheck disable=SC2046
 				kill -9 $(cat "$cg/cgroup.procs" 2>/dev/null) 2>/dev/null
 			done
-			sleep 0.2
-			for cg in $(printf '%s\n' $left | sort -r); do
-				rmdir "$cg" 2>/dev/null
-			done
+			wait_until 20 _rmdir_cgroups $left 2>/dev/null
 			rc=1
 		fi
 	fi

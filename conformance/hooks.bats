@@ -138,7 +138,7 @@ log_state() {
 	! grep -q '^startContainer' "$LOG"
 	runtime start "$id"
 	assert_status 0
-	wait_until 5 grep -q '^process$' "$LOG"
+	wait_until 30 grep -q '^process$' "$LOG"
 	# poststart runs concurrently with the process: its place is not ordered.
 	names=$(log_names | sed 's/ poststart//')
 	[[ "$names" == *"startContainer process"* ]] || {
@@ -181,7 +181,7 @@ log_state() {
 	! grep -q '^poststart' "$LOG"
 	runtime start "$id"
 	assert_status 0
-	wait_until 5 grep -q '^poststart' "$LOG"
+	wait_until 30 grep -q '^poststart' "$LOG"
 	names=$(log_names)
 	[[ "$names" == *startContainer*poststart* ]]
 }
@@ -268,7 +268,7 @@ log_state() {
 	[ "$elapsed" -lt 10 ]
 	assert_output_contains "timeout"
 	hookpid=$(cat "$TESTDIR/slow.pid")
-	wait_until 5 eval "! pid_alive $hookpid" || {
+	wait_until 30 eval "! pid_alive $hookpid" || {
 		kill -9 "$hookpid"
 		return 1
 	}
@@ -282,7 +282,7 @@ log_state() {
 	id=$(unique_id)
 	create_container "$id"
 	assert_status 1
-	wait_until 5 eval "! pid_alive $(cat "$TESTDIR/slow.pid")" || {
+	wait_until 30 eval "! pid_alive $(cat "$TESTDIR/slow.pid")" || {
 		kill -9 "$(cat "$TESTDIR/slow.pid")"
 		return 1
 	}

@@ -14,7 +14,7 @@ trap_container() {
 }
 
 wait_ready() {
-	wait_until 5 grep -q "^${2:-ready}\$" "$TESTDIR/$1.out"
+	wait_until 30 grep -q "^${2:-ready}\$" "$TESTDIR/$1.out"
 }
 
 @test "kill: default signal is SIGTERM" {
@@ -69,16 +69,16 @@ wait_ready() {
 	wait_ready "$id"
 	runtime kill "$id" USR1
 	assert_status 0
-	wait_until 5 grep -qx got-USR1 "$TESTDIR/$id.out"
+	wait_until 30 grep -qx got-USR1 "$TESTDIR/$id.out"
 	runtime kill "$id" SIGHUP
 	assert_status 0
-	wait_until 5 grep -qx got-HUP "$TESTDIR/$id.out"
+	wait_until 30 grep -qx got-HUP "$TESTDIR/$id.out"
 	runtime kill "$id" usr1
 	assert_status 0
-	wait_until 5 test "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 2
+	wait_until 30 eval '[ "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 2 ]'
 	runtime kill "$id" 10 # SIGUSR1 on x86/arm
 	assert_status 0
-	wait_until 5 test "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 3
+	wait_until 30 eval '[ "$(grep -cx got-USR1 "$TESTDIR/$id.out")" -ge 3 ]'
 	assert_equal "$(container_status "$id")" running
 }
 
@@ -113,7 +113,7 @@ wait_ready() {
 	create_and_start "$id"
 	wait_ready "$id"
 	pid=$(container_pid "$id")
-	wait_until 5 test "$(pids_in_pidns "$pid" | wc -l)" -eq 3
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 3 ]'
 	# sh as pid 1 has no TERM handler: ignored; the children are not signalled
 	runtime kill "$id" TERM
 	assert_status 0
@@ -128,7 +128,7 @@ wait_ready() {
 	create_and_start "$id"
 	wait_ready "$id"
 	pid=$(container_pid "$id")
-	wait_until 5 test "$(pids_in_pidns "$pid" | wc -l)" -eq 3
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 3 ]'
 	pids=$(pids_in_pidns "$pid")
 	runtime kill --all "$id" TERM
 	assert_status 0
@@ -143,12 +143,12 @@ wait_ready() {
 	create_and_start "$id"
 	wait_ready "$id"
 	pid=$(container_pid "$id")
-	wait_until 5 test "$(pids_in_pidns "$pid" | wc -l)" -eq 3
+	wait_until 30 eval '[ "$(pids_in_pidns "$pid" | wc -l)" -eq 3 ]'
 	pids=$(pids_in_pidns "$pid")
 	runtime kill -a "$id" KILL
 	assert_status 0
 	wait_for_status "$id" stopped
-	for p in $pids; do wait_until 5 eval "! pid_alive $p"; done
+	for p in $pids; do wait_until 30 eval "! pid_alive $p"; done
 }
 
 @test "kill: TERM kills a created (not started) container" {
@@ -159,7 +159,7 @@ wait_ready() {
 	runtime kill "$id" TERM
 	assert_status 0
 	wait_for_status "$id" stopped
-	wait_until 5 eval "! pid_alive $pid"
+	wait_until 30 eval "! pid_alive $pid"
 	runtime start "$id"
 	assert_status 1
 }

@@ -46,8 +46,8 @@ load helpers
 	[ -z "$output" ]
 	[ "$(container_status "$id")" = running ]
 	[ "$(container_pid "$id")" = "$pid" ]
-	wait_until 5 test -e "$ROOTFS/started"
-	wait_until 5 grep -q hello-from-container "$TESTDIR/$id.out"
+	wait_until 30 test -e "$ROOTFS/started"
+	wait_until 30 grep -q hello-from-container "$TESTDIR/$id.out"
 }
 
 @test "start twice: second start fails with exit 1" {

@@ -62,11 +62,11 @@ holder() {
 	spawn_bg unshare "${flags[@]}" "$BUSYBOX" sleep 3600
 	HOLDER=$BG_PID
 	if ((fork)); then
-		wait_until 5 eval 'test -n "$(pgrep -P $BG_PID)"'
+		wait_until 30 eval 'test -n "$(pgrep -P $BG_PID)"'
 		HOLDER=$(pgrep -P "$BG_PID")
 	fi
 	# wait until the helper has entered its namespace
-	wait_until 5 eval '[ "$(ns_of $HOLDER $type)" != "$(ns_of $$ $type)" ]'
+	wait_until 30 eval '[ "$(ns_of $HOLDER $type)" != "$(ns_of $$ $type)" ]'
 }
 
 # check_join_ns TYPE: a container joins the namespace given by path.
@@ -223,7 +223,7 @@ skip_unless_ns_supported() {
 	skip_unless_ns_supported user
 	spawn_bg unshare --user "$BUSYBOX" sleep 3600
 	HOLDER=$BG_PID
-	wait_until 5 eval '[ "$(ns_of $HOLDER user)" != "$(ns_of $$ user)" ]'
+	wait_until 30 eval '[ "$(ns_of $HOLDER user)" != "$(ns_of $$ user)" ]'
 	echo '0 300000 65536' >"/proc/$HOLDER/uid_map"
 	echo '0 300000 65536' >"/proc/$HOLDER/gid_map"
 	join_ns user "/proc/$HOLDER/ns/user"

@@ -71,7 +71,7 @@ start_sleeper() {
 	assert_status 0
 	runtime delete --force "$id"
 	assert_status 0
-	wait_until 5 bash -c "! [ -d /proc/$pid ] || grep -q '^State:[[:space:]]*Z' /proc/$pid/status"
+	wait_until 30 bash -c "! [ -d /proc/$pid ] || grep -q '^State:[[:space:]]*Z' /proc/$pid/status"
 	runtime state "$id"
 	assert_status 1
 }
@@ -90,7 +90,7 @@ start_sleeper() {
 	id=$(unique_id)
 	start_sleeper "$id"
 	pid=$(container_pid "$id")
-	wait_until 5 bash -c "[ \"\$(\"$RUNTIME\" --root \"$ROOT\" ps --format json \"$id\" </dev/null | jq length)\" = 2 ]"
+	wait_until 30 bash -c "[ \"\$(\"$RUNTIME\" --root \"$ROOT\" ps --format json \"$id\" </dev/null | jq length)\" = 2 ]"
 	runtime ps --format json "$id"
 	assert_status 0
 	echo "$output" | jq -e --argjson p "$pid" 'index($p) != null' >/dev/null

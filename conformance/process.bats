@@ -266,7 +266,7 @@ assert_caps() {
 	id=$(unique_id)
 	create_and_start "$id"
 	pid=$(container_pid "$id")
-	wait_until 5 grep -q '^Name:.*sleep' "/proc/$pid/status"
+	wait_until 30 grep -q '^Name:.*sleep' "/proc/$pid/status"
 	assert_equal "$(status_field "$pid" CapBnd)" 0000000020000420
 	assert_equal "$(status_field "$pid" CapEff)" 0000000020000420
 	assert_equal "$(status_field "$pid" CapPrm)" 0000000020000420
@@ -383,7 +383,7 @@ assert_caps() {
 	create_and_start "$id"
 	pid=$(container_pid "$id")
 	assert_equal "$(cat "/proc/$pid/oom_score_adj")" 423
-	wait_until 5 grep -qx 423 "$TESTDIR/$id.out"
+	wait_until 30 grep -qx 423 "$TESTDIR/$id.out"
 }
 
 # ------------------------------------------------------------------ hostname / sysctl
@@ -424,11 +424,11 @@ assert_caps() {
 	create_and_start "$id"
 	# visible on the host while the container holds it
 	grep -qE " keyring +_ses\.$id: " /proc/keys
-	wait_until 5 grep -qE " keyring +_ses\.$id: " "$TESTDIR/$id.out"
+	wait_until 30 grep -qE " keyring +_ses\.$id: " "$TESTDIR/$id.out"
 	# it is not the caller's session keyring (that one is never named after the id)
 	runtime delete --force "$id"
 	assert_status 0
-	wait_until 5 eval '! grep -qE " keyring +_ses\.$id: " /proc/keys'
+	wait_until 30 eval '! grep -qE " keyring +_ses\.$id: " /proc/keys'
 }
 
 @test "keyring: the container's session keyring is searchable by its owner (perm 3f1b0000, as runc)" {
@@ -445,7 +445,7 @@ assert_caps() {
 	assert_status 0
 	runtime start "$id"
 	assert_status 0
-	wait_until 5 grep -q keyring "$TESTDIR/$id.out"
+	wait_until 30 grep -q keyring "$TESTDIR/$id.out"
 	assert_equal "$(grep -cE "_ses\.$id:" /proc/keys)" 0
 	assert_equal "$(grep -cE "_ses\.$id:" "$TESTDIR/$id.out")" 0
 }
@@ -500,7 +500,7 @@ _rt_with_fds() {
 		run -d --bundle "$BUNDLE" "$id" >"$TESTDIR/$id.out" 2>&1 || status=$?
 	assert_status 0
 	pid=$(container_pid "$id")
-	wait_until 5 grep -q '^Name:.*sleep' "/proc/$pid/status"
+	wait_until 30 grep -q '^Name:.*sleep' "/proc/$pid/status"
 	assert_equal "$(ls "/proc/$pid/fd" | sort -n | xargs)" "0 1 2"
 }
 

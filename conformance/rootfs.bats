@@ -343,7 +343,7 @@ add_caps() {
 	[[ "$(mi_lines /mnt/private)" == *" []" ]]
 	rf_mount -t tmpfs rf-late "$TESTDIR/src/late"
 	touch "$TESTDIR/src/late/from-host"
-	wait_until 5 test -e "/proc/$pid/root/mnt/slave/late/from-host"
+	wait_until 30 test -e "/proc/$pid/root/mnt/slave/late/from-host"
 	[ ! -e "/proc/$pid/root/mnt/private/late/from-host" ]
 }
 
@@ -474,7 +474,7 @@ start_prop_container() {
 	runtime start "$id"
 	assert_status 0
 	pid=$(container_pid "$id")
-	wait_until 5 grep -q mounted-in "$TESTDIR/$id.out"
+	wait_until 30 grep -q mounted-in "$TESTDIR/$id.out"
 }
 
 # root_optional PID: the optional fields ("master:N", "shared:N", "") of
@@ -491,7 +491,7 @@ check_slave_propagation() {
 	# host -> container
 	rf_mount -t tmpfs rf-prop "$ROOTFS/mnt/prop"
 	touch "$ROOTFS/mnt/prop/from-host"
-	wait_until 5 test -e "/proc/$pid/root/mnt/prop/from-host"
+	wait_until 30 test -e "/proc/$pid/root/mnt/prop/from-host"
 	# container -> host: no
 	assert_equal "$(host_mounts_under "$ROOTFS")" "$ROOTFS/mnt/prop"
 }

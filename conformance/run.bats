@@ -83,7 +83,7 @@ _rt_with_fd3() {
 	set_args sh -c 'trap "exit 7" TERM; echo ready; sleep 3600 & wait'
 	id=$(unique_id)
 	run_bg "$id"
-	wait_until 5 grep -q ready "$TESTDIR/$id.out"
+	wait_until 30 grep -q ready "$TESTDIR/$id.out"
 	kill -TERM "$RUN_PID"
 	rc=0
 	wait "$RUN_PID" || rc=$?
@@ -96,9 +96,9 @@ _rt_with_fd3() {
 	set_args sh -c 'trap "echo got-USR1" USR1; trap "echo got-HUP; exit 9" HUP; echo ready; while true; do sleep 3600 & wait; done'
 	id=$(unique_id)
 	run_bg "$id"
-	wait_until 5 grep -q ready "$TESTDIR/$id.out"
+	wait_until 30 grep -q ready "$TESTDIR/$id.out"
 	kill -USR1 "$RUN_PID"
-	wait_until 5 grep -q got-USR1 "$TESTDIR/$id.out"
+	wait_until 30 grep -q got-USR1 "$TESTDIR/$id.out"
 	kill -HUP "$RUN_PID"
 	rc=0
 	wait "$RUN_PID" || rc=$?
@@ -156,7 +156,7 @@ _rt_with_fd3() {
 	run_detached "$id"
 	assert_status 0
 	wait_for_status "$id" stopped
-	wait_until 5 grep -q done "$TESTDIR/$id.out"
+	wait_until 30 grep -q done "$TESTDIR/$id.out"
 	runtime delete "$id"
 	assert_status 0
 }
@@ -174,7 +174,7 @@ _rt_with_fd3() {
 	id=$(unique_id)
 	run_bg "$id" --pid-file "$TESTDIR/fg.pid"
 	wait_for_status "$id" running
-	wait_until 5 test -s "$TESTDIR/fg.pid"
+	wait_until 30 test -s "$TESTDIR/fg.pid"
 	assert_equal "$(cat "$TESTDIR/fg.pid")" "$(container_pid "$id")"
 	runtime kill "$id" KILL
 	wait "$RUN_PID" || true

@@ -114,7 +114,7 @@ raw_state() {
 	assert_status 0
 	pid=$(container_pid "$id")
 	kill -9 "$pid"
-	wait_for_status "$id" stopped 5
+	wait_for_status "$id" stopped
 	assert_equal "$(container_pid "$id")" 0
 }
 
@@ -123,7 +123,7 @@ raw_state() {
 	create_and_start "$id"
 	pid=$(container_pid "$id")
 	kill -9 "$pid"
-	wait_for_status "$id" stopped 5
+	wait_for_status "$id" stopped
 	assert_equal "$(container_pid "$id")" 0
 	runtime delete "$id"
 	assert_status 0

@@ -24,7 +24,14 @@ OUTER=${SDENV_RUNTIME:-/usr/sbin/runc}
 BOOT_TIMEOUT=${SDENV_BOOT_TIMEOUT:-60}
 
 die() { echo "systemd-env: $*" >&2; exit 1; }
-name_of() { echo "apus-sdenv-$(basename "$1")"; }
+# The container's name is its cgroup's too: unique per DIR (its path's hash),
+# so environments booted at the same time (every bats run names its DIR
+# .../sdenv) never share a cgroup.
+name_of() {
+	local d
+	d=$(cd "$1" && pwd)
+	echo "apus-sdenv-$(basename "$d")-$(printf '%s' "$d" | md5sum | cut -c1-8)"
+}
 outer() { "$OUTER" --root "$1/state" "${@:2}"; }
 
 bundle_config() {
