@@ -16,7 +16,11 @@ load helpers
 #          first send on the sync socket, whether the init is cloned at once
 #          or through a first stage)
 #   state: before the rename of state.json (the init waits on the exec fifo)
-HOLD_US=60000000
+# The hold is far longer than the waits for it: under strace every syscall
+# of the create stops for the tracer, which on a machine at load 30+ took
+# more than 30 s to reach the claim, and a hold that ran out let the create
+# go on past the point the test waits for.
+HOLD_US=600000000
 
 setup() {
 	setup_bundle
@@ -53,9 +57,9 @@ kill_create_at() {
 	esac
 	spawn_bg strace -o /dev/null -e trace="${inject%%:*}" -e inject="$inject" \
 		"$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$id"
-	wait_until 30 pgrep -P "$BG_PID" >/dev/null
+	wait_until 120 pgrep -P "$BG_PID" >/dev/null
 	HELD_PID=$(pgrep -P "$BG_PID")
-	wait_until 30 "held_at_$point" "$id"
+	wait_until 120 "held_at_$point" "$id"
 	kill -9 "$HELD_PID"
 	# a killed tracee only finishes dying once its tracer lets go
 	kill -9 "$BG_PID"

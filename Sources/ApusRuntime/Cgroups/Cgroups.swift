@@ -256,8 +256,11 @@ public enum Cgroups {
     /// Removes the container's cgroups with every sub-cgroup its processes
     /// made, killing whatever still runs in them (a kernel cgroup cannot be
     /// removed while it has members or children).
+    /// Waits up to about 5 s (runc: 10 s for the init's death): a killed
+    /// process leaves its cgroup only once the kernel has torn it down,
+    /// which on a loaded machine can take seconds.
     public static func destroy(_ paths: [String: String]) throws {
-        for attempt in 0..<50 {
+        for attempt in 0..<250 {
             var busy = false
             for (_, dir) in paths where FS.exists(dir) {
                 guard isBelowRoot(dir) else {
