@@ -173,6 +173,21 @@ restore() {
 	assert_status 0
 }
 
+@test "checkpoint: a bind whose destination is a symlink in the rootfs (mounted where it leads) is dumped and restored" {
+	local id
+	id=$(unique_id)
+	mkdir -p "$ROOTFS/real/conf" "$TESTDIR/confsrc"
+	echo from-host >"$TESTDIR/confsrc/file"
+	ln -s /real/conf "$ROOTFS/conf"
+	update_config '.mounts += [{source: $s, destination: "/conf", options: ["bind"]}]' --arg s "$TESTDIR/confsrc"
+	start_counter "$id"
+	checkpoint "$id"
+	restore_continues "$id"
+	assert_equal "$(cat "/proc/$(container_pid "$id")/root/real/conf/file")" from-host
+	runtime delete --force "$id"
+	assert_status 0
+}
+
 @test "checkpoint: restored under a new id" {
 	local id new before
 	id=$(unique_id)

@@ -207,10 +207,7 @@ public enum Cgroups {
 
     /// "pid:[inode]" of a process's pid namespace (nil if it is gone).
     static func pidNamespace(of pid: Int32) -> String? {
-        var buf = [CChar](repeating: 0, count: 64)
-        let n = readlink("/proc/\(pid)/ns/pid", &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FS.readLink("/proc/\(pid)/ns/pid")
     }
 
     /// `dir` and every cgroup below it, deepest first.

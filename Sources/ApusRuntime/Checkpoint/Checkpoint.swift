@@ -176,9 +176,14 @@ enum CriuPlan {
     /// destination so restore can map it back.
     static func dumpMounts(_ spec: Spec, record: ContainerRecord) -> [(key: String, value: String)] {
         var out: [(key: String, value: String)] = []
+        let root = try? SafePath(rootfs: record.rootfs)
+        defer { root?.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
             let r = MountRequest(m, index: i)
-            if r.kind == .bind { out.append((r.destination, r.destination)) }
+            if r.kind == .bind {
+                let at = mountPoint(r.destination, in: root)
+                out.append((at, at))
+            }
             if r.kind == .cgroup { out += cgroupMounts(r, record.cgroupPaths).map { ($0.key, $0.key) } }
         }
         // Masked files are clones of the host's /dev/null (masked directories are tmpfs).
@@ -187,6 +192,13 @@ enum CriuPlan {
             if stat("/proc/\(record.pid)/root" + path, &st) == 0, st.st_mode & S_IFMT != S_IFDIR { out.append((path, "/dev/null")) }
         }
         return out
+    }
+
+    /// Where a bind's destination was mounted: as the mount code resolved it
+    /// in the rootfs (a symlink there followed inside it, runc's
+    /// SecureJoin), which is the mount point CRIU sees.
+    static func mountPoint(_ destination: String, in root: SafePath?) -> String {
+        root?.resolved(destination) ?? destination
     }
 
     /// The binds of the container's cgroup directories under a v1 cgroup
@@ -238,9 +250,7 @@ enum CriuPlan {
     static func saveDescriptors(pid: Int32, imagesFD: Int32) throws {
         var links: [JSONValue] = []
         for fd in 0..<3 {
-            var buf = [CChar](repeating: 0, count: 4096)
-            let n = readlink("/proc/\(pid)/fd/\(fd)", &buf, buf.count - 1)
-            links.append(.string(n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/dev/null"))
+            links.append(.string(FS.readLink("/proc/\(pid)/fd/\(fd)") ?? "/dev/null"))
         }
         let text = JSONWriter.compact(.array(links))
         let fd = openat(imagesFD, "descriptors.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)

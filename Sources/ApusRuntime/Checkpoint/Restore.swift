@@ -127,7 +127,7 @@ extension Runtime {
         opts.workDirFD = work.fd
         opts.logFile = "restore.log"
         opts.restoreSibling = true
-        opts.externalMounts = CriuPlan.restoreMounts(spec, bundle: bundle, cgroupPaths: cgroupPaths)
+        opts.externalMounts = CriuPlan.restoreMounts(spec, bundle: bundle, rootfs: rootfs, cgroupPaths: cgroupPaths)
         opts.cgroupRoots = CriuPlan.cgroupRoots(cgroupPaths)
         // The restored tree's stdio: pipes saved in descriptors.json are ours now.
         var extra: [Int32] = []
@@ -160,11 +160,13 @@ extension Runtime {
 extension CriuPlan {
     /// Restore's side of dumpMounts: each external mount mapped to this
     /// bundle's source; the masks' /dev/null to the host's.
-    static func restoreMounts(_ spec: Spec, bundle: String, cgroupPaths: [String: String]) -> [(key: String, value: String)] {
+    static func restoreMounts(_ spec: Spec, bundle: String, rootfs: String, cgroupPaths: [String: String]) -> [(key: String, value: String)] {
         var out: [(key: String, value: String)] = []
+        let root = try? SafePath(rootfs: rootfs)
+        defer { root?.close() }
         for (i, m) in (spec.mounts ?? []).enumerated() {
             let r = MountRequest(m, index: i)
-            if r.kind == .bind, let source = ConfigMount.hostSource(m, bundle: bundle) { out.append((r.destination, source)) }
+            if r.kind == .bind, let source = ConfigMount.hostSource(m, bundle: bundle) { out.append((mountPoint(r.destination, in: root), source)) }
             if r.kind == .cgroup { out += cgroupMounts(r, cgroupPaths) }
         }
         if !(spec.linux?.maskedPaths ?? []).isEmpty { out.append(("/dev/null", "/dev/null")) }

@@ -37,6 +37,18 @@ struct SafePath {
         return fd
     }
 
+    /// `path` as it resolves inside the rootfs (its symlinks followed there),
+    /// absolute from the rootfs's `/`; nil if it does not exist or cannot be
+    /// named.
+    func resolved(_ path: String) -> String? {
+        guard let fd = try? open(path) else { return nil }
+        defer { _ = Glibc.close(fd) }
+        guard let root = FS.readLink(Self.procPath(rootFD)), let full = FS.readLink(Self.procPath(fd)) else { return nil }
+        if full == root { return "/" }
+        let prefix = root == "/" ? "" : root
+        return full.hasPrefix(prefix + "/") ? String(full.dropFirst(prefix.count)) : nil
+    }
+
     /// Creates `path` (and its parents) inside the rootfs as a directory or
     /// an empty file, and returns an O_PATH fd for it. A dangling symlink on
     /// the way is followed the way the container would see it: its target

@@ -166,6 +166,14 @@ public enum FS {
         }
     }
 
+    /// A symlink's target (a /proc magic link's too), nil if it cannot be read.
+    public static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4097)
+        let n = Glibc.readlink(path, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func realpath(_ path: String) throws -> String {
         guard let p = Glibc.realpath(path, nil) else {
             throw RuntimeError.syscall(step: "resolving \(path)", call: "realpath(\(path))", errno: errno)
