@@ -93,10 +93,7 @@ struct SafePath {
     private func danglingSymlink(_ dirFD: Int32, _ name: String) -> String? {
         var st = stat()
         guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFLNK else { return nil }
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlinkat(dirFD, name, &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return FS.readLink(at: dirFD, name)
     }
 
     static func procPath(_ fd: Int32) -> String { "/proc/self/fd/\(fd)" }

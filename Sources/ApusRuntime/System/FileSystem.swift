@@ -166,10 +166,11 @@ public enum FS {
         }
     }
 
-    /// A symlink's target (a /proc magic link's too), nil if it cannot be read.
-    public static func readLink(_ path: String) -> String? {
+    /// A symlink's target (a /proc magic link's too), relative to `dirFD`
+    /// (default: the cwd), read without following it; nil if unreadable.
+    public static func readLink(at dirFD: Int32 = AT_FDCWD, _ path: String) -> String? {
         var buf = [CChar](repeating: 0, count: 4097)
-        let n = Glibc.readlink(path, &buf, buf.count - 1)
+        let n = readlinkat(dirFD, path, &buf, buf.count - 1)
         guard n > 0 else { return nil }
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -94,10 +94,7 @@ struct ProcFS {
     func readLink(_ dir: String, _ name: String) -> String? {
         guard let dirFD = try? open(dir, O_RDONLY | O_DIRECTORY) else { return nil }
         defer { Glibc.close(dirFD) }
-        var buf = [CChar](repeating: 0, count: 256)
-        let n = readlinkat(dirFD, name, &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return FS.readLink(at: dirFD, name)
     }
 
     /// An O_PATH fd of process `pid`'s root directory: its magic link,
