@@ -188,6 +188,24 @@ restore() {
 	assert_status 0
 }
 
+@test "checkpoint: a bind nested in another bind: restore makes its mount point in the outer source again (runc's prepareCriuRestoreMounts)" {
+	local id
+	id=$(unique_id)
+	mkdir -p "$TESTDIR/outer" "$TESTDIR/inner"
+	echo inner >"$TESTDIR/inner/file"
+	update_config '.mounts += [{type: "bind", source: $o, destination: "/test", options: ["rw", "bind"]},
+		{type: "bind", source: $i, destination: "/test/for/nested", options: ["rw", "bind"]}]' \
+		--arg o "$TESTDIR/outer" --arg i "$TESTDIR/inner"
+	start_counter "$id"
+	checkpoint "$id"
+	# The mount points made at run inside the outer source are gone (as in runc's test).
+	rm -rf "${TESTDIR:?}/outer/"*
+	restore_continues "$id"
+	assert_equal "$(cat "/proc/$(container_pid "$id")/root/test/for/nested/file")" inner
+	runtime delete --force "$id"
+	assert_status 0
+}
+
 @test "checkpoint: restored under a new id" {
 	local id new before
 	id=$(unique_id)

@@ -66,6 +66,17 @@ final class CriuRPCTests: XCTestCase {
         XCTAssertEqual(f.bool(2), true)
     }
 
+    func testRestoreMountPointsLeaveWhatIsUnderATmpfs() {
+        let tmpfs = ["/dev", "/run"]
+        XCTAssertTrue(RestoreMountPoints.under("/dev/pts", tmpfs))
+        XCTAssertTrue(RestoreMountPoints.under("/run/a/b/", tmpfs))
+        // The tmpfs's own mount point, and a sibling sharing the prefix, are made.
+        XCTAssertFalse(RestoreMountPoints.under("/dev", tmpfs))
+        XCTAssertFalse(RestoreMountPoints.under("/devices", tmpfs))
+        XCTAssertFalse(RestoreMountPoints.under("/test/for/nested", tmpfs))
+        XCTAssertTrue(RestoreMountPoints.under("/anything", ["/"]))
+    }
+
     func testMalformedInputIsAnErrorNotATrap() {
         for bad: [UInt8] in [[0x08], [0x0a, 0x05, 0x01], [0x00, 0x01], [0x0b], [0x08] + [UInt8](repeating: 0xff, count: 11)] {
             XCTAssertThrowsError(try ProtoMessage(bad), "\(bad)")

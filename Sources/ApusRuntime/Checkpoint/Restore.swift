@@ -109,18 +109,18 @@ extension Runtime {
     }
 
     /// CRIU restores into a bind of the rootfs (runc's criu-root), in the
-    /// container's cgroups; returns the restored init's pid.
+    /// container's cgroups, once the mounts' mount points exist
+    /// (RestoreMountPoints); returns the restored init's pid.
     private func criuRestore(spec: Spec, bundle: String, rootfs: String, dir: ContainerDir, cgroupPaths: [String: String],
                              options o: CheckpointOptions, notify: (CriuResponse) throws -> Void) throws -> Int32 {
         let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: false)
         defer { close(images.fd) }
         let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
         defer { close(work.fd) }
-        let root = FS.join(dir.path, "criu-root")
-        try check(mkdir(root, 0o755), "restoring", "mkdir(\(root))")
-        defer { rmdir(root) }
-        try check(mount(rootfs, root, nil, UInt(MS_BIND | MS_REC), nil), "restoring", "mount(\(rootfs), \(root), MS_BIND|MS_REC)")
-        defer { umount2(root, Int32(MNT_DETACH)) }
+        try RestoreMountPoints.make(spec, bundle: bundle, rootfs: rootfs, scratch: FS.join(dir.path, "criu-mounts"))
+        let criuRoot = try RootfsBind.make(rootfs, at: FS.join(dir.path, "criu-root"))
+        defer { criuRoot.remove() }
+        let root = criuRoot.path
 
         var opts = try CriuPlan.common(o, spec: spec, record: ContainerRecord(id: dir.id, bundle: "", rootfs: root, created: "", annotations: nil))
         opts.imagesDirFD = images.fd
