@@ -676,6 +676,72 @@ EOF2
 	assert_status 0
 }
 
+# dgram_counter NAME: a host process bound to the datagram socket
+# $TESTDIR/sock/NAME (appending what it gets to $TESTDIR/host.received), and
+# a counter whose fd 3 is a socket connected to it, sending each count
+# there. CRIU finds the peer only in the dumped network namespace
+# (sock_diag): the host process has a namespace of its own, which the
+# container joins. Restore connects again to the peer's name as bound on the
+# host, inside the container: the directory is bound at the same path.
+# Skips without gcc.
+dgram_counter() {
+	command -v gcc >/dev/null || skip "no gcc to build the socket holder"
+	# dgramexec PATH PROG ARGS...: fd 3 a datagram socket connected to PATH, then execs PROG.
+	cat >"$TESTDIR/dgramexec.c" <<'EOF2'
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (argc < 3 || fd < 0 || strlen(argv[1]) >= sizeof(a.sun_path)) return 1;
+    strcpy(a.sun_path, argv[1]);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || dup2(fd, 3) < 0) return 1;
+    execv(argv[2], argv + 2);
+    return 1;
+}
+EOF2
+	gcc -static -O2 -o "$ROOTFS/bin/dgramexec" "$TESTDIR/dgramexec.c" || skip "gcc cannot link statically here"
+	mkdir -p "$TESTDIR/sock"
+	spawn_bg unshare -n python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", 0) as f:
+    while True:
+        f.write(s.recv(64))' "$TESTDIR/sock/$1" "$TESTDIR/host.received"
+	wait_until 20 test -S "$TESTDIR/sock/$1"
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "/proc/$BG_PID/ns/net"
+	update_config '.mounts += [{type: "bind", source: $d, destination: $d, options: ["bind"]}]
+		| .process.args = ["/bin/dgramexec", ($d + "/" + $s), "/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; i=0; while :; do i=$((i+1)); echo $i >/tmp/count; echo $i >&3; sleep 0.1; done"]' \
+		--arg d "$TESTDIR/sock" --arg s "$1"
+}
+
+host_received() { wc -l <"$TESTDIR/host.received" 2>/dev/null || echo 0; }
+host_received_above() { [ "$(host_received)" -gt "$1" ]; }
+
+@test "checkpoint: --ext-unix-sk dumps and restores a datagram socket connected to a peer outside the container" {
+	local id n
+	id=$(unique_id)
+	dgram_counter log.sock
+	start_counter "$id"
+	wait_until 20 host_received_above 2
+	# Without the flag CRIU refuses the socket; the container goes on.
+	run _criu_rt checkpoint --image-path "$IMAGES" --work-path "$TESTDIR/work" "$id"
+	[ "$status" -ne 0 ]
+	grep -q "External socket is used. Consider using --ext-unix-sk" "$TESTDIR/work/dump.log"
+	assert_equal "$(container_status "$id")" running
+	rm -rf "$IMAGES" "$TESTDIR/work"
+	checkpoint "$id" --ext-unix-sk
+	n=$(host_received)
+	# (CRIU 4.1.1 checks the flag at dump only for a datagram peer; runc passes it to both.)
+	restore_continues "$id" --ext-unix-sk
+	# The restored socket is connected to the host's peer again, by its name.
+	wait_until 20 host_received_above $((n + 2))
+	runtime delete --force "$id"
+	assert_status 0
+}
+
 # _rt_in_testdir ARGS: the runtime in TESTDIR, without --criu (none may be installed).
 _rt_in_testdir() {
 	(
