@@ -15,7 +15,10 @@ run of each under `strace -f -c` (all threads and children, the container's
 process included for `run`).
 
 Operations: version, state (of a running container), run /bin/true with
-1/10/100 bind mounts added to the spec's defaults, exec true, the orchestrator
+1/10/100 bind mounts added to the spec's defaults, run with 1 mount again
+while BENCH_LOAD_HOGS (default: one per CPU) CPU-bound processes spin (started
+for that measurement only, killed right after; each also dies with this
+process, PR_SET_PDEATHSIG), exec true, the orchestrator
 sequence create -> start -> state -> kill -> delete (separate invocations; the
 untimed wait for `stopped` between kill and delete is what a shim does on the
 exit event), N containers created concurrently then deleted concurrently,
@@ -27,9 +30,11 @@ Writes the table to stdout and everything (every sample) as JSON to --out.
 """
 
 import argparse
+import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -59,6 +64,7 @@ if A.quick:
 else:
     K = dict(rounds=int(os.environ.get("BENCH_ROUNDS", 20)), warmup=2, fast_rounds=int(os.environ.get("BENCH_FAST_ROUNDS", 50)),
              mounts=[1, 10, 100], others=[0, 100, 1000], concurrent=100, concurrent_rounds=3)
+K["load_hogs"] = int(os.environ.get("BENCH_LOAD_HOGS", os.cpu_count()))
 # growing the state roots to 1,000 stopped containers per runtime stops
 # early past this many seconds (the table then names the N reached)
 POPULATE_BUDGET = float(os.environ.get("BENCH_POPULATE_SECONDS", 900))
@@ -163,6 +169,15 @@ def alive(pid):
         return False
 
 
+def cpu_ticks(pid):
+    """user + system CPU of pid, in clock ticks (0 once it is gone)"""
+    try:
+        f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])
+    except OSError:
+        return 0
+
+
 def quantile(xs, q):
     s = sorted(xs)
     return s[min(len(s) - 1, max(0, int(round(q * len(s) + 0.5)) - 1))]
@@ -217,6 +232,34 @@ def op_run(m):
 
 def sc_run(m):
     return lambda rt, probe=syscalls: run_once(rt, m, probe)
+
+
+# a CPU hog: killed with its parent (checked: the parent may be gone before prctl), then spins
+HOG = """import ctypes, os, sys
+if ctypes.CDLL(None).prctl(1, 9) != 0 or os.getppid() != int(sys.argv[1]): sys.exit(1)
+while True: pass"""
+HOG_PIDS = []   # every hog started, for the JSON (the self-test checks none is left)
+
+
+def under_load(name, op, sc):
+    """measure() beside K["load_hogs"] CPU hogs, started here and killed
+    afterwards whatever happens."""
+    pids = [spawn([sys.executable, "-c", HOG, str(os.getpid()), A.prefix + "-hog"]) for _ in range(K["load_hogs"])]
+    HOG_PIDS.extend(pids)
+    try:
+        end = time.monotonic() + 20
+        while not all(cpu_ticks(pid) >= 10 for pid in pids):   # each spinning: 100 ms of CPU used
+            if time.monotonic() > end or not all(alive(pid) for pid in pids):
+                raise BenchError("the CPU hogs did not start spinning within 20 s")
+            time.sleep(0.01)
+        measure(name, op, K["rounds"], sc=sc)
+        if not all(alive(pid) for pid in pids):
+            raise BenchError("a CPU hog exited during " + name)
+    finally:
+        for pid in pids:
+            os.kill(pid, 9)
+        for pid in pids:
+            os.waitpid(pid, 0)
 
 
 LC_STEPS = ["create", "start", "state", "kill", "delete"]
@@ -367,6 +410,8 @@ def main():
                 runtimes=["apus"])
     for m in K["mounts"]:
         measure("run (%d mounts)" % m, op_run(m), K["rounds"], sc=sc_run(m))
+    if K["load_hogs"] > 0:
+        under_load(LOADED, op_run(1), sc_run(1))
     measure("create-start-state-kill-delete", op_lifecycle, K["rounds"], sc=sc_lifecycle)
     measure("%d concurrent creates, deletes" % K["concurrent"], op_concurrent_wrap, K["concurrent_rounds"],
             sc=lambda rt, probe=None: None, warmup=0, runtimes=MAIN)
@@ -450,8 +495,10 @@ def cve_lines(S):
     return lines
 
 
+LOADED = "run (1 mounts) under load"
 TARGETS = [  # op, what, limit
     ("run (1 mounts)", "median vs crun", 0.9),
+    (LOADED, "median vs crun", 0.9),
     ("create-start-state-kill-delete", "median vs crun", 1.0),
     ("exec", "median vs crun", 0.9),
     ("state (0 others)", "median vs crun", 0.5),
@@ -486,6 +533,9 @@ def loadavg():
 
 
 if __name__ == "__main__":
+    # TERMed when the shell that started this is (bench.sh's cleanup TERMs
+    # that one), so the CPU hogs (PR_SET_PDEATHSIG too) go with it
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     load0 = loadavg()
     log("runtimes: %s; %s mode; load average %s on %d CPUs" % (", ".join(RT), "quick" if A.quick else "full",
                                                                 " ".join(load0), os.cpu_count()))
@@ -501,7 +551,7 @@ if __name__ == "__main__":
     doc = {"schema": "apus-bench/1", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "quick": A.quick, "prefix": A.prefix, "knobs": K, "cpus": os.cpu_count(), "load_before": load0, "load_after": load1,
            "seconds": secs, "runtimes": {rt: {"binary": BIN[rt], "version": versions[rt]} for rt in RT},
-           "others_reached": reached, "notes": A.note, "summary": S, "targets": tj,
+           "others_reached": reached, "hog_pids": HOG_PIDS, "notes": A.note, "summary": S, "targets": tj,
            "samples": {n: {rt: {k: v for k, v in d.items()} for rt, d in r.items() if not rt.startswith("_")}
                        for n, r in RESULTS.items()}}
     os.makedirs(os.path.dirname(os.path.abspath(A.out)), exist_ok=True)
@@ -514,7 +564,8 @@ if __name__ == "__main__":
     print("\n".join(table(S)))
     print("(wall: median and p95 over interleaved runs; /crun, /runc: apus median over theirs, below 1.00x apus is "
           "faster; RSS: /usr/bin/time -f %M of one run (largest process of the tree; /usr/bin/time's own ~1 MB is the floor, see /bin/true); syscalls: "
-          "one run under strace -f -c (the sequence: its create without -f, the init it leaves would hold strace); CPU: user+sys of the tree, median)")
+          "one run under strace -f -c (the sequence: its create without -f, the init it leaves would hold strace); CPU: user+sys of the tree, median"
+          + ("; under load: beside %d CPU-bound processes" % K["load_hogs"] if K["load_hogs"] else "") + ")")
     for line in cve_lines(S) + t:
         print(line)
     for n in A.note:

@@ -20,8 +20,9 @@
 # Environment: BENCH_QUICK=1 (a smoke test: few runs, small N), BENCH_OUT (JSON
 # path), BENCH_ROUNDS (20), BENCH_FAST_ROUNDS (50: version, state),
 # BENCH_POPULATE_SECONDS (900: time bound for filling the state roots),
+# BENCH_LOAD_HOGS (nproc: CPU-bound processes beside the "under load" run; 0: none),
 # RUNC (/usr/sbin/runc), CRUN (crun), BUSYBOX (/bin/busybox).
-# Everything created (containers, cgroups, state roots, bundles) is removed at
+# Everything created (containers, cgroups, state roots, bundles, CPU hogs) is removed at
 # exit, also on failure or interrupt.
 
 set -euo pipefail
