@@ -16,10 +16,13 @@ let package = Package(
         .systemLibrary(name: "CYajl", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .target(name: "CApusShim"),
+        // Only a constructor: the CVE-2019-5736 re-exec before the Swift
+        // runtime starts (CApusShim/fdmount.c, apus_seal_early).
+        .target(name: "CApusEntry", dependencies: ["CApusShim"]),
         .target(name: "ApusSpec", dependencies: ["CYajl"]),
         .target(name: "ApusRuntime", dependencies: ["ApusSpec", "CApusShim", "CSeccomp"]),
         .target(name: "ApusCLI"),
-        .executableTarget(name: "apus", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec"]),
+        .executableTarget(name: "apus", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec", "CApusEntry"]),
         .executableTarget(name: "ApusFuzz", dependencies: ["ApusCLI", "ApusRuntime", "ApusSpec"]),
         .testTarget(name: "ApusSpecTests", dependencies: ["ApusSpec"]),
         .testTarget(name: "ApusRuntimeTests", dependencies: ["ApusRuntime", "ApusSpec", "ApusCLI"]),

@@ -191,3 +191,34 @@ src_forbidden_imports() {
 	((size <= 8750000)) || { echo "stripped binary is $size bytes, more than runc's 8750000" >&2; return 1; }
 	[[ "$run_version" == "apus version "* ]]
 }
+
+# Issue #21: create, run and exec re-execute into the write-protected image
+# (CVE-2019-5736) from a constructor, before the Swift runtime starts
+# (Sources/CApusEntry): the Swift runtime's start-up (it looks for its
+# swift-backtrace helper) is paid once, by the protected image only.
+@test "binary: create/run/exec re-execute into the protected image before the Swift runtime starts" {
+	runtime_is_apus || skip "apus's own stage 0"
+	command -v strace >/dev/null || skip "no strace"
+	local dir trace cmd
+	dir=$(mktemp -d)
+	trace="$dir/trace"
+	for cmd in create run exec; do
+		local args=("$cmd" "bin-stage0-$$")
+		[ "$cmd" = exec ] && args=(exec "bin-stage0-$$" true)
+		run strace -o "$trace" "$RUNTIME" --root "$dir/root" "${args[@]}"
+		# the protected image runs and reports (no such bundle / container)
+		[ "$status" -ne 0 ] || { rm -rf "$dir"; echo "$cmd succeeded?" >&2; return 1; }
+		local before
+		before=$(awk '/^execveat\(/ { found = 1; exit } { print } END { if (!found) print "NO EXECVEAT" }' "$trace")
+		if grep -qE 'NO EXECVEAT|swift-backtrace' <<<"$before" || (($(wc -l <<<"$before") > 40)); then
+			echo "$cmd: before the re-exec:" >&2
+			echo "$before" >&2
+			rm -rf "$dir"
+			return 1
+		fi
+	done
+	# a command that needs no protection is not re-executed
+	run strace -o "$trace" "$RUNTIME" --root "$dir/root" state "bin-stage0-$$"
+	! grep -q '^execveat(' "$trace" || { rm -rf "$dir"; echo "state re-executed" >&2; return 1; }
+	rm -rf "$dir"
+}

@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -197,12 +198,7 @@ int apus_exe_is_sealed(int procfd)
     return sealed;
 }
 
-int apus_execveat_fd(int fd, char *const argv[], char *const envp[])
-{
-    return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
-}
-
-int apus_exe_ro_clone(int procfd)
+static int apus_exe_ro_clone(int procfd)
 {
     int fd = apus_open_tree(procfd, "self/exe", APUS_OPEN_TREE_CLONE | O_CLOEXEC);
     if (fd < 0)
@@ -216,7 +212,82 @@ int apus_exe_ro_clone(int procfd)
     return fd;
 }
 
-int apus_exe_memfd_copy(int procfd)
+static int apus_exe_memfd_copy(int procfd);
+
+int apus_exe_reexec_sealed(int procfd, char *const argv[], int force_memfd, const char **failed_call)
+{
+    int fd = force_memfd ? -1 : apus_exe_ro_clone(procfd);
+    *failed_call = "open_tree(/proc/self/exe, OPEN_TREE_CLONE)";
+    if (fd < 0) {
+        fd = apus_exe_memfd_copy(procfd);
+        *failed_call = "memfd_create + sendfile(/proc/self/exe)";
+    }
+    if (fd < 0)
+        return -1;
+    setenv(APUS_SEALED_MARKER, "1", 1);
+    syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+    int err = errno;
+    unsetenv(APUS_SEALED_MARKER);
+    close(fd);
+    *failed_call = "execveat(sealed apus)";
+    errno = err;
+    return -1;
+}
+
+int apus_procfs_host(void)
+{
+    int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct statfs fs;
+    struct stat st;
+    if (fstatfs(fd, &fs) < 0 || fstat(fd, &st) < 0 || fs.f_type != PROC_SUPER_MAGIC || st.st_ino != 1) {
+        close(fd);
+        errno = EXDEV;
+        return -1;
+    }
+    return fd;
+}
+
+/* Stage 0 of `create`, `run` and `exec` (CVE-2019-5736, see
+ * Process/SealedExecutable.swift): when the command line names one of them,
+ * the unprotected image re-executes itself from the protected copy before
+ * the Swift runtime starts, so that start is paid once (`run`: ~0.3 ms).
+ * Any token counts, not only the subcommand: a false match (a container
+ * named "run") costs one re-exec; a miss, or any failure here, leaves it to
+ * SealedExecutable.ensure(), which does the same and reports errors. The
+ * re-executed image clears the marker here, whatever its command. Called
+ * only by the `apus` executable's constructor (Sources/CApusEntry/entry.c). */
+static int apus_names_sealed_command(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "create") || !strcmp(argv[i], "run") || !strcmp(argv[i], "exec"))
+            return 1;
+    }
+    return 0;
+}
+
+void apus_seal_early(int argc, char **argv)
+{
+    int again = getenv(APUS_SEALED_MARKER) != NULL;
+    if (!again && !apus_names_sealed_command(argc, argv))
+        return;
+    int saved = errno;
+    int procfd = apus_procfs_host();
+    int sealed = procfd >= 0 ? apus_exe_is_sealed(procfd) : -1;
+    if (again && sealed == 1) {
+        unsetenv(APUS_SEALED_MARKER); /* the re-executed image: done */
+    } else if (!again && sealed == 0) {
+        const char *method = getenv("APUS_EXE_SEAL");
+        const char *failed;
+        apus_exe_reexec_sealed(procfd, argv, method && !strcmp(method, "memfd"), &failed);
+    }
+    if (procfd >= 0)
+        close(procfd);
+    errno = saved;
+}
+
+static int apus_exe_memfd_copy(int procfd)
 {
     int src = openat(procfd, "self/exe", O_RDONLY | O_CLOEXEC);
     if (src < 0)

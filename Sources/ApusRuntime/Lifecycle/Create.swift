@@ -16,14 +16,17 @@ public struct Runtime {
     }
 
     public func create(id: String, options: CreateOptions) throws {
-        _ = try create(id: id, options: options, consoleForRun: false)
+        _ = try create(id: id, options: options, consoleForRun: false, forRun: false)
     }
 
     /// With `consoleForRun` (foreground `run` of a terminal container and no
     /// --console-socket), apus itself receives the pty master, like runc:
     /// the returned fd is its end of the internal console socket. The
-    /// record and spec saved are returned too (`run` goes on with them).
-    func create(id: String, options: CreateOptions, consoleForRun: Bool) throws -> (console: Int32, record: ContainerRecord, spec: Spec) {
+    /// record and spec saved are returned too (`run` goes on with them),
+    /// and with `forRun` the init waits on a socket, not the exec fifo
+    /// (ExecFifo.make): the returned fd is what `run` starts it with.
+    func create(id: String, options: CreateOptions, consoleForRun: Bool, forRun: Bool)
+        throws -> (console: Int32, record: ContainerRecord, spec: Spec, execFifo: Int32) {
         let (spec, bundle, rootfs) = try Bundle.load(options.bundle)
         try Support.check(spec)
         // Tolerated but deprecated (a relative mount destination, ...): said, as runc does.
@@ -82,11 +85,10 @@ public struct Runtime {
                 : try MountSources.prepare(spec, bundle: bundle, namespaces: plan.namespaces)
             defer { sources.close() }
             plan.mountSources = sources
-            try check(mkfifo(dir.fifoPath, 0o622), "creating the exec fifo", "mkfifo(\(dir.fifoPath))")
-            // Writable by the init even after it drops to process.user (umask would strip that).
-            try check(chmod(dir.fifoPath, 0o622), "creating the exec fifo", "chmod(\(dir.fifoPath))")
-            plan.fifoFD = open(dir.fifoPath, APUS_O_PATH | O_CLOEXEC)
-            try check(plan.fifoFD, "opening the exec fifo", "open(\(dir.fifoPath), O_PATH)")
+            let startFD: Int32
+            (plan.fifoFD, startFD) = try ExecFifo.make(dir, forRun: forRun)
+            plan.fifoIsSocket = forRun
+            cleanup.execFifo = [plan.fifoFD, startFD]
             if let path = options.consoleSocket {
                 plan.consoleSocketFD = try Console.connect(path)
             } else if process.terminal == true {
@@ -105,9 +107,10 @@ public struct Runtime {
             if let pidFile = options.pidFile {
                 try FS.writeAtomically(FS.absolute(pidFile), Array(String(record.pid).utf8))
             }
+            cleanup.execFifo = []
             close(plan.fifoFD)
             if plan.consoleSocketFD >= 0 { close(plan.consoleSocketFD) }
-            return (internalConsole, record, spec)
+            return (internalConsole, record, spec, startFD)
         } catch {
             if internalConsole >= 0 { close(internalConsole) }
             cleanup.run()
@@ -203,8 +206,11 @@ struct Cleanup {
 
     final class StartedUnit { var name: String? }
     var intelRdt: (Resctrl, IntelRdt)?
+    /// The exec fifo's fds until create hands them on.
+    var execFifo: [Int32] = []
 
     mutating func run() {
+        for fd in execFifo where fd >= 0 { close(fd) }
         children.kill()
         if let name = startedUnit.name { try? SystemdCgroup.stop(unit: name) }
         if removesCgroups { try? intent.removeCgroups() }

@@ -24,8 +24,10 @@ struct LaunchPlan {
     var consoleSocketFD: Int32 = -1
     /// The console goes to apus's own relay (foreground `run`), not to a --console-socket.
     var consoleIsRelay = false
-    /// O_PATH fd of the exec fifo, reopened for writing by the init.
+    /// O_PATH fd of the exec fifo, reopened for writing by the init; for
+    /// `run`, the init's end of the start socket instead (ExecFifo.make).
     var fifoFD: Int32 = -1
+    var fifoIsSocket = false
     /// The bind mounts as detached trees, made on the host side (the init moves them into place).
     var mountSources = MountSources()
     /// Rootless: the init makes them itself, in its own namespaces.

@@ -12,10 +12,10 @@ extension Runtime {
             // Orphans of the container are re-parented to us, not to the host's init.
             _ = apus_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0)
         }
-        let (consoleSocket, record, spec) = try create(id: id, options: options, consoleForRun: !detach)
+        let (consoleSocket, record, spec, startSocket) = try create(id: id, options: options, consoleForRun: !detach, forRun: true)
         defer { if consoleSocket >= 0 { close(consoleSocket) } }
         if detach {
-            try start(id: id, spec: spec)
+            try startCreated(record, spec: spec, socket: startSocket)
             return 0
         }
         var all = sigset_t()
@@ -27,7 +27,7 @@ extension Runtime {
         do {
             let relay = consoleSocket >= 0 ? try TerminalRelay(consoleSocket: consoleSocket) : nil
             defer { relay?.restore() }
-            try start(id: id, spec: spec)
+            try startCreated(record, spec: spec, socket: startSocket)
             var supervisor = Supervisor(initPID: record.pid, relay: relay, cgroupPaths: record.cgroupPaths)
             status = try supervisor.waitForExit()
         } catch {

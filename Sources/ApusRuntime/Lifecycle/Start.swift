@@ -17,9 +17,29 @@ extension Runtime {
         case .running: throw RuntimeError.other("cannot start an already running container")
         case .paused, .creating: throw RuntimeError.other("cannot start a container in the \(status.rawValue) state")
         }
-        try ExecFifo.release(dir.fifoPath, record: record)
-        log.debug("start \(id): released init \(record.pid)")
-        let spec = try known ?? savedSpec(dir)
+        let fd = open(dir.fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        try check(fd, "starting the container", "open(\(dir.fifoPath))")
+        defer { close(fd) }
+        try ExecFifo.release(fd, record: record)
+        unlink(dir.fifoPath)
+        try ExecFifo.waitForExec(fd, record: record)
+        try ranPoststart(record, spec: known ?? savedSpec(dir))
+    }
+
+    /// `run`'s start: the container it has just created, released through
+    /// its end of the start socket (ExecFifo.make), which it closes.
+    func startCreated(_ record: ContainerRecord, spec: Spec, socket: Int32) throws {
+        defer { close(socket) }
+        var byte: UInt8 = 0x30
+        guard send(socket, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else {
+            throw RuntimeError.other("cannot start a container that has stopped")
+        }
+        try ExecFifo.waitForExec(socket, record: record)
+        try ranPoststart(record, spec: spec)
+    }
+
+    private func ranPoststart(_ record: ContainerRecord, spec: Spec) throws {
+        log.debug("start \(record.id): released init \(record.pid)")
         Hooks.runWarning(.poststart, hooks: spec.hooks, state: StateOutput.oci(record, status: .running)) {
             log.warning($0)
         }
@@ -40,10 +60,32 @@ extension Runtime {
 /// reads on to EOF, so poststart hooks run after the program started.
 /// Removing the fifo marks the container as started.
 enum ExecFifo {
-    static func release(_ path: String, record: ContainerRecord) throws {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        try check(fd, "starting the container", "open(\(path))")
-        defer { close(fd) }
+    /// What the init blocks on until the container is started, and what
+    /// starts it. `create`: the exec fifo in the state directory (an O_PATH
+    /// fd the init reopens for writing; `start`, another process, opens it;
+    /// `state` sees it). `run` starts the container itself: a socketpair,
+    /// the init reading one byte from its end and holding it (close-on-exec)
+    /// until execve, `run` writing the byte and reading to EOF. No inode is
+    /// made or removed in the state directory: on ext4 each costs `run`
+    /// time (README "Performance"). Returns (the init's fd, run's fd or -1).
+    static func make(_ dir: ContainerDir, forRun: Bool) throws -> (Int32, Int32) {
+        if forRun {
+            var fds: [Int32] = [-1, -1]
+            try check(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds),
+                      "creating the start socket", "socketpair(AF_UNIX, SOCK_STREAM)")
+            return (fds[0], fds[1])
+        }
+        try check(mkfifo(dir.fifoPath, 0o622), "creating the exec fifo", "mkfifo(\(dir.fifoPath))")
+        // Writable by the init even after it drops to process.user (umask would strip that).
+        try check(chmod(dir.fifoPath, 0o622), "creating the exec fifo", "chmod(\(dir.fifoPath))")
+        let fd = open(dir.fifoPath, APUS_O_PATH | O_CLOEXEC)
+        try check(fd, "opening the exec fifo", "open(\(dir.fifoPath), O_PATH)")
+        return (fd, -1)
+    }
+
+    /// Waits for the init's byte on `fd` (the fifo opened for reading,
+    /// non-blocking); fails if the init died before writing it.
+    static func release(_ fd: Int32, record: ContainerRecord) throws {
         var byte: UInt8 = 0
         while true {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -53,7 +95,7 @@ enum ExecFifo {
             }
             if ready > 0 {
                 let n = read(fd, &byte, 1)
-                if n == 1 { break }
+                if n == 1 { return }
                 if n < 0 && errno != EAGAIN && errno != EINTR {
                     throw RuntimeError.syscall(step: "starting the container", call: "read(exec fifo)", errno: errno)
                 }
@@ -63,13 +105,11 @@ enum ExecFifo {
                 throw RuntimeError.other("cannot start a container that has stopped")
             }
         }
-        unlink(path)
-        try waitForExec(fd, record: record)
     }
 
     /// Reads to EOF: the init's write end closes at its execve (or death).
     /// A container paused meanwhile would never get there: stop waiting.
-    private static func waitForExec(_ fd: Int32, record: ContainerRecord) throws {
+    static func waitForExec(_ fd: Int32, record: ContainerRecord) throws {
         var byte: UInt8 = 0
         while true {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

@@ -118,15 +118,31 @@ enum ContainerInit {
     /// reopened for writing through the verified procfs (openat, which any
     /// seccomp profile allows).
     private static func waitForStartThenPrepareExec(_ plan: LaunchPlan, _ ready: Ready) throws -> String {
-        let fd = openat(ready.fdDirectory, String(plan.fifoFD), O_WRONLY | O_CLOEXEC)
-        try check(fd, "waiting for start", "open(exec fifo)")
-        var byte: UInt8 = 0x30
-        try check(write(fd, &byte, 1), "waiting for start", "write(exec fifo)")
-        // `fd` stays open (close-on-exec) until execve: `start` reads until
-        // EOF, so it returns (and runs poststart) once the program runs.
-        close(plan.fifoFD)
+        if plan.fifoIsSocket {
+            try waitOnStartSocket(plan.fifoFD)
+        } else {
+            let fd = openat(ready.fdDirectory, String(plan.fifoFD), O_WRONLY | O_CLOEXEC)
+            try check(fd, "waiting for start", "open(exec fifo)")
+            var byte: UInt8 = 0x30
+            try check(write(fd, &byte, 1), "waiting for start", "write(exec fifo)")
+            close(plan.fifoFD)
+        }
+        // The fifo (or socket) stays open, close-on-exec, until execve:
+        // `start` reads until EOF, so it returns (and runs poststart) once
+        // the program runs.
         close(ready.fdDirectory)
         return try ProcessSetup.lookPath(plan.process.args?.first ?? "", env: plan.process.env ?? [])
+    }
+
+    /// `run`'s start (ExecFifo.make): one byte; EOF means `run` is gone.
+    private static func waitOnStartSocket(_ fd: Int32) throws {
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n == 1 { return }
+            if n < 0 && errno == EINTR { continue }
+            throw RuntimeError.syscall(step: "waiting for start", call: "read(start socket)", errno: n < 0 ? errno : EPIPE)
+        }
     }
 
     private static func setHostname(_ spec: Spec, _ ns: NamespacePlan) throws {

@@ -10,10 +10,12 @@ import Glibc
 /// in no mount namespace), or a sealed memfd copy where the mount API is
 /// not allowed. Every process that later enters the container is forked
 /// from that image. A binary already on a read-only mount needs nothing.
+///
+/// Stage 0 (CApusShim `apus_seal_early`, a constructor of the `apus`
+/// executable) already does this before the Swift runtime starts when the
+/// command line names `create`, `run` or `exec`; `ensure()` is the check
+/// that holds whatever stage 0 did or missed, and the one that reports.
 public enum SealedExecutable {
-    /// Set across the re-exec: a second pass that is still not sealed is
-    /// an error, never a loop.
-    static let marker = "_APUS_SEALED_EXEC"
     /// Forces the memfd copy (for tests of the fallback).
     static let methodVariable = "APUS_EXE_SEAL"
 
@@ -27,26 +29,20 @@ public enum SealedExecutable {
         defer { proc.close() }
         let sealed = apus_exe_is_sealed(proc.fd)
         try check(sealed, "protecting the apus binary", "open(/proc/self/exe)")
-        let again = getenv(marker) != nil
-        if again { unsetenv(marker) }
+        // Set across the re-exec: a second pass that is still not sealed
+        // is an error, never a loop.
+        let again = getenv(APUS_SEALED_MARKER) != nil
+        if again { unsetenv(APUS_SEALED_MARKER) }
         if sealed == 1 { return }
         if again {
             throw RuntimeError.unsafe(step: "protecting the apus binary",
                                       reason: "the re-executed image is still writable through /proc/self/exe")
         }
         let forceMemfd = getenv(methodVariable).map { String(cString: $0) == "memfd" } ?? false
-        var fd: Int32 = forceMemfd ? -1 : apus_exe_ro_clone(proc.fd)
-        var call = "open_tree(/proc/self/exe, OPEN_TREE_CLONE)"
-        if fd < 0 {
-            fd = apus_exe_memfd_copy(proc.fd)
-            call = "memfd_create + sendfile(/proc/self/exe)"
-        }
-        try check(fd, "protecting the apus binary", call)
-        setenv(marker, "1", 1)
-        let err = apus_execveat_fd(fd, CommandLine.unsafeArgv, environ)
-        unsetenv(marker)
-        close(fd)
-        throw RuntimeError.syscall(step: "protecting the apus binary", call: "execveat(sealed apus)", errno: err < 0 ? errno : EIO)
+        var call: UnsafePointer<CChar>?
+        _ = apus_exe_reexec_sealed(proc.fd, CommandLine.unsafeArgv, forceMemfd ? 1 : 0, &call)
+        let err = errno
+        throw RuntimeError.syscall(step: "protecting the apus binary", call: call.map { String(cString: $0) } ?? "execveat", errno: err)
         #endif
     }
 

@@ -166,12 +166,18 @@ int apus_syscall_missing(long nr);
 /* 1 if /proc/self/exe (opened under procfd) can not be written through:
  * a read-only mount or a write-sealed memfd; 0 if it can; -1 on error. */
 int apus_exe_is_sealed(int procfd);
-/* execveat(2) of fd with AT_EMPTY_PATH; returns only on failure. */
-int apus_execveat_fd(int fd, char *const argv[], char *const envp[]);
-/* A read-only, detached bind mount of /proc/self/exe: an fd to exec. */
-int apus_exe_ro_clone(int procfd);
-/* A sealed (no write, grow, shrink, or further seals) memfd copy of /proc/self/exe. */
-int apus_exe_memfd_copy(int procfd);
+/* Set in the environment across the re-exec into the protected image. */
+#define APUS_SEALED_MARKER "_APUS_SEALED_EXEC"
+/* Re-executes argv from a read-only, detached bind mount of /proc/self/exe,
+ * or (no mount API, or force_memfd) a sealed memfd copy. Returns only on
+ * failure: -1, errno, and the call that failed. */
+int apus_exe_reexec_sealed(int procfd, char *const argv[], int force_memfd, const char **failed_call);
+/* The caller's /proc, O_PATH, verified to be a procfs root; -1 with errno
+ * (EXDEV: not procfs). */
+int apus_procfs_host(void);
+/* Stage 0 (fdmount.c): re-exec into the protected image when argv names
+ * create, run or exec, before the Swift runtime starts; best effort. */
+void apus_seal_early(int argc, char **argv);
 
 /* fstatfs(2)'s f_type (the filesystem magic), -1 with errno. */
 long apus_fs_magic(int fd);
