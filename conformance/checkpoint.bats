@@ -639,6 +639,68 @@ allocated() { du -k -c "$@" | tail -n1 | cut -f1; }
 	[ "$status" -ne 0 ]
 }
 
+# restore_refused ID FLAGS...: restore fails and leaves no container.
+restore_refused() {
+	local id=$1
+	shift
+	run _criu_rt restore -d --bundle "$BUNDLE" --image-path "$IMAGES" --work-path "$TESTDIR/work" "$@" "$id"
+	[ "$status" -ne 0 ]
+	local out=$output
+	runtime state "$id"
+	[ "$status" -ne 0 ]
+	output=$out
+}
+
+@test "checkpoint: restore --lsm-profile goes to CRIU, whose refusal (no such LSM here, no TYPE:NAME) reaches the user; empty or none: restores" {
+	[ -d /sys/kernel/security/apparmor ] && skip "the host has AppArmor: CRIU would apply the profile"
+	local id
+	id=$(unique_id)
+	start_counter "$id"
+	checkpoint "$id"
+	# runc checks nothing of the value (CRIU >= 3.16 only): CRIU's lsm_check_opts refuses.
+	local refusal
+	for refusal in "apparmor:apus-test/apparmor LSM specified but apparmor not supported by kernel" \
+		"apus-test/invalid argument apus-test for --lsm-profile"; do
+		restore_refused "$id" --lsm-profile "${refusal%%/*}"
+		assert_output_contains "criu failed"
+		# apus quotes the log's errors; runc names the log.
+		runtime_is_apus && assert_output_contains "${refusal#*/}"
+		grep -q "${refusal#*/}" "$TESTDIR/work/restore.log"
+	done
+	# "none:" asks CRIU for no profile: restored.
+	restore_continues "$id" --lsm-profile none:apus-test
+	grep -q "Restore finished successfully" "$TESTDIR/work/restore.log"
+	rm -rf "$IMAGES" "$TESTDIR/work"
+	checkpoint "$id"
+	restore_continues "$id" --lsm-profile ""
+	runtime delete --force "$id"
+	assert_status 0
+}
+
+@test "checkpoint: restore --lsm-mount-context without SELinux is refused before CRIU (CRIU would ignore it: no dumped mount has a context= to replace); empty restores" {
+	grep -qw selinuxfs /proc/self/mountinfo && skip "the host has SELinux"
+	local id ctx="system_u:object_r:container_file_t:s0:c1,c2"
+	id=$(unique_id)
+	start_counter "$id"
+	checkpoint "$id"
+	if runtime_is_runc; then
+		# runc passes it; CRIU restores and changes no mount's context.
+		restore_continues "$id" --lsm-mount-context "$ctx"
+		grep -q "Restore finished successfully" "$TESTDIR/work/restore.log"
+		! grep -q "context=" "$TESTDIR/work/restore.log"
+		rm -rf "$IMAGES" "$TESTDIR/work"
+		checkpoint "$id"
+	else
+		restore_refused "$id" --lsm-mount-context "$ctx"
+		assert_output_contains "--lsm-mount-context"
+		assert_output_contains "selinux is disabled or not supported"
+		[ ! -e "$TESTDIR/work/restore.log" ]
+	fi
+	restore_continues "$id" --lsm-mount-context ""
+	runtime delete --force "$id"
+	assert_status 0
+}
+
 # lock_held FILE: a flock on FILE is listed in /proc/locks.
 lock_held() { grep -q "FLOCK .*:$(stat -c %i "$1") " /proc/locks; }
 

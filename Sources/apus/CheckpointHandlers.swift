@@ -5,9 +5,6 @@ import ApusRuntime
 enum CheckpointHandlers {
     static func criuOptions(_ inv: Invocation) throws -> CheckpointOptions {
         let f = inv.flags
-        for unsupported in ["lsm-profile", "lsm-mount-context"] where !(f.string(unsupported) ?? "").isEmpty {
-            throw RuntimeError.usage("--\(unsupported) is not supported by this version of apus")
-        }
         var o = CheckpointOptions()
         o.criu = inv.global.criu
         o.imagePath = f.string("image-path") ?? ""
@@ -50,6 +47,9 @@ enum CheckpointHandlers {
         o.create.noPivot = inv.flags.bool("no-pivot")
         o.detach = inv.flags.bool("detach")
         o.subreaper = !inv.flags.bool("no-subreaper")
+        // As runc: an empty value is no value; the rest is CRIU's to parse.
+        o.lsmProfile = inv.flags.string("lsm-profile").flatMap { $0.isEmpty ? nil : $0 }
+        o.lsmMountContext = inv.flags.string("lsm-mount-context").flatMap { $0.isEmpty ? nil : $0 }
         return try inv.runtime.restore(id: inv.args[0], options: o)
     }
 }

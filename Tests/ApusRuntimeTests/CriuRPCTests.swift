@@ -66,6 +66,45 @@ final class CriuRPCTests: XCTestCase {
         XCTAssertEqual(f.bool(2), true)
     }
 
+    func testLSMOptionsAreSentAsGivenAndOnlyWhenSet() throws {
+        var o = CriuOptions()
+        o.configFile = "/etc/criu/runc.conf"
+        o.lsmProfile = "apparmor:apus-test"
+        o.lsmMountContext = "system_u:object_r:container_file_t:s0:c1,c2"
+        let opts = try XCTUnwrap(ProtoMessage(CriuRequest(type: .restore, options: o).bytes).message(2))
+        XCTAssertEqual(opts.string(51), "/etc/criu/runc.conf")
+        XCTAssertEqual(opts.string(53), "apparmor:apus-test")
+        XCTAssertEqual(opts.string(63), "system_u:object_r:container_file_t:s0:c1,c2")
+        let none = try XCTUnwrap(ProtoMessage(CriuRequest(type: .restore, options: CriuOptions()).bytes).message(2))
+        XCTAssertNil(none.string(53))
+        XCTAssertNil(none.string(63))
+    }
+
+    func testVersionAnswer() throws {
+        let v = try response(.version, success: true) { $0.nested(10) { $0.int32(1, 3); $0.int32(2, 16); $0.int32(4, 1) } }
+        XCTAssertEqual(v.version?.major, 3)
+        XCTAssertEqual(v.version?.minor, 16)
+        XCTAssertEqual(v.version?.sublevel, 1)
+        XCTAssertEqual(try ProtoMessage(CriuRequest(type: .version, options: nil).bytes).int32(1), 10)
+    }
+
+    func testLSMMountContextWithoutSELinuxIsRefusedBeforeCRIU() {
+        let criu = "/nonexistent/criu"
+        let bare = LSM(apparmor: false, selinux: false)
+        XCTAssertThrowsError(try CriuPlan.checkLSM(profile: nil, mountContext: "ctx", host: bare, criu: criu)) {
+            XCTAssertTrue("\($0)".hasPrefix("--lsm-mount-context: selinux is disabled or not supported"), "\($0)")
+        }
+        // Nothing given: CRIU is not asked.
+        XCTAssertNoThrow(try CriuPlan.checkLSM(profile: nil, mountContext: nil, host: bare, criu: criu))
+        // A profile (and a mount context with SELinux) asks CRIU's version first.
+        XCTAssertThrowsError(try CriuPlan.checkLSM(profile: "apparmor:x", mountContext: nil, host: bare, criu: criu)) {
+            XCTAssertTrue("\($0)".hasPrefix("starting criu (\(criu))"), "\($0)")
+        }
+        XCTAssertThrowsError(try CriuPlan.checkLSM(profile: nil, mountContext: "ctx", host: LSM(apparmor: false, selinux: true), criu: criu)) {
+            XCTAssertTrue("\($0)".hasPrefix("starting criu (\(criu))"), "\($0)")
+        }
+    }
+
     func testRestoreMountPointsLeaveWhatIsUnderATmpfs() {
         let tmpfs = ["/dev", "/run"]
         XCTAssertTrue(RestoreMountPoints.under("/dev/pts", tmpfs))

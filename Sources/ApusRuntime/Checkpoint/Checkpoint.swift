@@ -226,6 +226,13 @@ enum CriuPlan {
                             "lazy_pages (userfaultfd, needed by --lazy-pages; this kernel or CRIU has none)")
     }
 
+    /// CRIU's version as runc compares it (major·10000 + minor·100 + sublevel) at least `wanted`.
+    static func requireVersion(_ criu: String, _ wanted: Int32, _ message: String) throws {
+        let service = CriuService(binary: criu, logPath: "")
+        guard let v = try service.run(CriuRequest(type: .version, options: nil)).version,
+              v.major * 10000 + v.minor * 100 + v.sublevel >= wanted else { throw RuntimeError.usage(message) }
+    }
+
     private static func requireFeatures(_ criu: String, _ wanted: CriuFeatures, _ missing: String) throws {
         let service = CriuService(binary: criu, logPath: "")
         let got = try service.run(CriuRequest(type: .featureCheck, options: nil, features: wanted)).features

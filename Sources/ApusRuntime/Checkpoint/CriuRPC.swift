@@ -59,6 +59,9 @@ struct CriuOptions {
     var lazyPages: Bool?
     var orphanPtsMaster: Bool?
     var configFile: String?
+    /// TYPE:NAME (apparmor, selinux or none), parsed by CRIU.
+    var lsmProfile: String?
+    var lsmMountContext: String?
 
     var encoded: ProtoWriter {
         var w = ProtoWriter()
@@ -91,6 +94,8 @@ struct CriuOptions {
         w.bool(48, lazyPages)
         w.bool(50, orphanPtsMaster)
         w.string(51, configFile)
+        w.string(53, lsmProfile)
+        w.string(63, lsmMountContext)
         return w
     }
 }

@@ -20,6 +20,9 @@ public struct RestoreOptions {
     public var create = CreateOptions()
     public var detach = false
     public var subreaper = true
+    /// --lsm-profile TYPE:NAME and --lsm-mount-context (nil: not given).
+    public var lsmProfile: String?
+    public var lsmMountContext: String?
 
     public init() {}
 }
@@ -35,6 +38,7 @@ extension Runtime {
         let (spec, bundle, rootfs) = try Bundle.load(o.create.bundle)
         try Support.check(spec)
         try ContainerID.validate(id)
+        try CriuPlan.checkLSM(profile: o.lsmProfile, mountContext: o.lsmMountContext, host: LSM.host, criu: o.checkpoint.criu)
         let terminal = spec.process?.terminal == true
         try Console.checkSocketUse(terminal: terminal, socket: o.create.consoleSocket, relayed: !o.detach)
         var console = RestoredConsole()
@@ -53,7 +57,7 @@ extension Runtime {
             try Cgroups.create(cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, paths: cgroupPaths)
             let pid = try criuRestore(spec: spec, bundle: bundle, rootfs: rootfs, dir: dir, cgroupPaths: cgroupPaths,
-                                      options: o.checkpoint) { n in
+                                      options: o) { n in
                 try Self.restoreNotified(n, spec: spec, record: r, console: &console)
             }
             cleanup.children.pid = pid
@@ -112,7 +116,8 @@ extension Runtime {
     /// container's cgroups, once the mounts' mount points exist
     /// (RestoreMountPoints); returns the restored init's pid.
     private func criuRestore(spec: Spec, bundle: String, rootfs: String, dir: ContainerDir, cgroupPaths: [String: String],
-                             options o: CheckpointOptions, notify: (CriuResponse) throws -> Void) throws -> Int32 {
+                             options ro: RestoreOptions, notify: (CriuResponse) throws -> Void) throws -> Int32 {
+        let o = ro.checkpoint
         let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: false)
         defer { close(images.fd) }
         let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
@@ -129,6 +134,8 @@ extension Runtime {
         opts.restoreSibling = true
         opts.externalMounts = CriuPlan.restoreMounts(spec, bundle: bundle, rootfs: rootfs, cgroupPaths: cgroupPaths)
         opts.cgroupRoots = CriuPlan.cgroupRoots(cgroupPaths)
+        opts.lsmProfile = ro.lsmProfile
+        opts.lsmMountContext = ro.lsmMountContext
         // The restored tree's stdio: pipes saved in descriptors.json are ours now.
         var extra: [Int32] = []
         var opened: [Int32] = []
@@ -158,6 +165,22 @@ extension Runtime {
 }
 
 extension CriuPlan {
+    /// --lsm-profile and --lsm-mount-context go to CRIU as given, as runc
+    /// sends them: CRIU parses TYPE:NAME and refuses an LSM this kernel
+    /// lacks (lsm_check_opts), in its own words. Like runc, they need CRIU
+    /// 3.16 (an older one mishandles the profile and knows no mount
+    /// context). CRIU puts the mount context only in place of the context=
+    /// option a dumped mount carries, which none has without SELinux: there
+    /// it would be ignored, so it is refused (runc passes it on).
+    static func checkLSM(profile: String?, mountContext: String?, host: LSM, criu: String) throws {
+        if mountContext != nil && !host.selinux {
+            throw RuntimeError.usage("--lsm-mount-context: selinux is disabled or not supported (CRIU only replaces the "
+                                     + "context= option of the dumped mounts, which none has without SELinux)")
+        }
+        guard let flag = profile != nil ? "--lsm-profile" : mountContext != nil ? "--lsm-mount-context" : nil else { return }
+        try requireVersion(criu, 31600, "\(flag) requires at least CRIU 3.16")
+    }
+
     /// Restore's side of dumpMounts: each external mount mapped to this
     /// bundle's source; the masks' /dev/null to the host's.
     static func restoreMounts(_ spec: Spec, bundle: String, rootfs: String, cgroupPaths: [String: String]) -> [(key: String, value: String)] {
