@@ -1,4 +1,5 @@
 @testable import ApusRuntime
+import Foundation
 import XCTest
 
 final class CriuRPCTests: XCTestCase {
@@ -103,6 +104,42 @@ final class CriuRPCTests: XCTestCase {
         XCTAssertThrowsError(try CriuPlan.checkLSM(profile: nil, mountContext: "ctx", host: LSM(apparmor: false, selinux: true), criu: criu)) {
             XCTAssertTrue("\($0)".hasPrefix("starting criu (\(criu))"), "\($0)")
         }
+    }
+
+    /// A mountpoints-N.img: the two magics (the first optional), then size-prefixed mnt_entry messages.
+    func mountImage(_ options: [String], commonMagic: Bool = true) -> [UInt8] {
+        func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+        var out = (commonMagic ? le(0x5456_4319) : []) + le(0x5556_3928)
+        for o in options {
+            var w = ProtoWriter()
+            w.int32(1, 1)
+            w.string(9, o)
+            out += le(UInt32(w.bytes.count)) + w.bytes
+        }
+        return out
+    }
+
+    func testMountImageOptions() throws {
+        let opts = ["rw,size=65536k,mode=755", "context=\"system_u:object_r:container_file_t:s0:c1,c2\",inode64"]
+        XCTAssertEqual(CriuPlan.mountOptions(image: mountImage(opts)), opts)
+        XCTAssertEqual(CriuPlan.mountOptions(image: mountImage(opts, commonMagic: false)), opts)
+        XCTAssertEqual(CriuPlan.mountOptions(image: mountImage([])), [])
+        XCTAssertNil(CriuPlan.mountOptions(image: Array(mountImage(opts).dropLast())), "a cut entry")
+        XCTAssertNil(CriuPlan.mountOptions(image: [0x19, 0x43, 0x56, 0x54, 1, 2, 3, 4]), "another image's magic")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apus-mnt-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let images = try CriuDirs.open(dir, create: false)
+        defer { close(images.fd) }
+        FileManager.default.createFile(atPath: dir + "/mountpoints-13.img", contents: Data(mountImage(["rw", "size=4k"])))
+        XCTAssertThrowsError(try CriuPlan.checkMountContext(images)) {
+            XCTAssertTrue("\($0)".hasPrefix("--lsm-mount-context: no mount in the checkpoint"), "\($0)")
+        }
+        FileManager.default.createFile(atPath: dir + "/mountpoints-14.img", contents: Data(mountImage([opts[1]])))
+        XCTAssertNoThrow(try CriuPlan.checkMountContext(images))
+        FileManager.default.createFile(atPath: dir + "/mountpoints-15.img", contents: Data([1, 2, 3]))
+        XCTAssertThrowsError(try CriuPlan.checkMountContext(images)) { XCTAssertTrue("\($0)".hasSuffix("not a CRIU mount image"), "\($0)") }
     }
 
     func testRestoreMountPointsLeaveWhatIsUnderATmpfs() {

@@ -86,6 +86,16 @@ final class RuntimePiecesTests: XCTestCase {
         }
     }
 
+    func testListingAnOpenDirectoryTwiceSeesItAll() throws {
+        let dir = "/tmp/apus-list-\(getpid())"
+        try FS.mkdirAll(dir + "/a", mode: 0o700)
+        defer { try? FS.removeTree(dir) }
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { close(fd) }
+        XCTAssertEqual(try FS.listDirectory(fd: fd, path: dir), ["a"])
+        XCTAssertEqual(try FS.listDirectory(fd: fd, path: dir), ["a"], "the shared offset is rewound")
+    }
+
     func testCleanPaths() {
         XCTAssertEqual(FS.clean("dev/"), "/dev")
         XCTAssertEqual(FS.clean("//dev/./pts/../"), "/dev")

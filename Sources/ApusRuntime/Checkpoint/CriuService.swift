@@ -127,14 +127,14 @@ struct CriuService {
     func logExcerpt() -> String {
         guard !logPath.isEmpty else { return "" }
         let text = (try? FS.readString(logPath)) ?? ""
-        let errors = text.split(separator: "\n").filter { mentions($0, "Error") || mentions($0, "error") }.suffix(5)
+        let errors = text.split(separator: "\n").filter { Self.mentions($0, "Error") || Self.mentions($0, "error") }.suffix(5)
         return (errors.isEmpty ? "" : errors.joined(separator: "\n") + "\n") + "log file: \(logPath)"
     }
 
     /// Whether `line` holds `word`, Character by Character as `line.contains(word)`
     /// would; written out because that overload lives in _StringProcessing,
     /// whose (with _RegexParser) 1.3 MB it would link into the static binary.
-    private func mentions(_ line: Substring, _ word: String) -> Bool {
+    static func mentions(_ line: Substring, _ word: String) -> Bool {
         var rest = line
         while !rest.isEmpty {
             if rest.hasPrefix(word) { return true }

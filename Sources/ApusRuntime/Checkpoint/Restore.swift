@@ -120,6 +120,7 @@ extension Runtime {
         let o = ro.checkpoint
         let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: false)
         defer { close(images.fd) }
+        if ro.lsmMountContext != nil { try CriuPlan.checkMountContext(images) }
         let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
         defer { close(work.fd) }
         try RestoreMountPoints.make(spec, bundle: bundle, rootfs: rootfs, scratch: FS.join(dir.path, "criu-mounts"))
@@ -171,7 +172,8 @@ extension CriuPlan {
     /// 3.16 (an older one mishandles the profile and knows no mount
     /// context). CRIU puts the mount context only in place of the context=
     /// option a dumped mount carries, which none has without SELinux: there
-    /// it would be ignored, so it is refused (runc passes it on).
+    /// it would be ignored, so it is refused (runc passes it on); with
+    /// SELinux the checkpoint's mounts are looked at (checkMountContext).
     static func checkLSM(profile: String?, mountContext: String?, host: LSM, criu: String) throws {
         if mountContext != nil && !host.selinux {
             throw RuntimeError.usage("--lsm-mount-context: selinux is disabled or not supported (CRIU only replaces the "
@@ -179,6 +181,53 @@ extension CriuPlan {
         }
         guard let flag = profile != nil ? "--lsm-profile" : mountContext != nil ? "--lsm-mount-context" : nil else { return }
         try requireVersion(criu, 31600, "\(flag) requires at least CRIU 3.16")
+    }
+
+    /// Where SELinux is enabled, a checkpoint whose mounts have no context=
+    /// (a container made without linux.mountLabel) would still have the
+    /// mount context ignored: refused too. "context=" anywhere in a mount's
+    /// options, as CRIU looks for it (strstr).
+    static func checkMountContext(_ images: CriuDirs) throws {
+        let options = try dumpedMountOptions(images)
+        guard !options.contains(where: { CriuService.mentions(Substring($0), "context=") }) else { return }
+        throw RuntimeError.usage("--lsm-mount-context: no mount in the checkpoint \(images.path) has a context= option "
+                                 + "(CRIU only replaces that one, so it would be ignored)")
+    }
+
+    /// The superblock options of the mounts in CRIU's mountpoints-N.img files.
+    static func dumpedMountOptions(_ images: CriuDirs) throws -> [String] {
+        try FS.listDirectory(fd: images.fd, path: images.path).filter { $0.hasPrefix("mountpoints-") && $0.hasSuffix(".img") }
+            .flatMap { name -> [String] in
+                let path = FS.join(images.path, name)
+                let fd = openat(images.fd, name, O_RDONLY | O_CLOEXEC)
+                try check(fd, "reading the checkpoint's mounts", "open(\(path))")
+                defer { close(fd) }
+                guard let options = mountOptions(image: try FS.readAll(fd, path: path)) else {
+                    throw RuntimeError.other("\(path): not a CRIU mount image")
+                }
+                return options
+            }
+    }
+
+    /// mnt_entry.options (field 9) of each entry of a mount image:
+    /// IMG_COMMON_MAGIC (not in old CRIUs' images) and MNTS_MAGIC, then per
+    /// mount a little-endian 32-bit size and the mnt_entry; nil if malformed.
+    static func mountOptions(image bytes: [UInt8]) -> [String]? {
+        func u32(_ at: Int) -> Int? {
+            guard at >= 0, at + 4 <= bytes.count else { return nil }
+            return (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
+        }
+        var at = u32(0) == 0x5456_4319 ? 4 : 0
+        guard u32(at) == 0x5556_3928 else { return nil }
+        at += 4
+        var out: [String] = []
+        while let size = u32(at) {
+            at += 4
+            guard at + size <= bytes.count, let m = try? ProtoMessage(Array(bytes[at..<at + size])) else { return nil }
+            out.append(m.string(9) ?? "")
+            at += size
+        }
+        return at == bytes.count ? out : nil
     }
 
     /// Restore's side of dumpMounts: each external mount mapped to this

@@ -138,6 +138,8 @@ public enum FS {
             throw RuntimeError.syscall(step: "listing \(path)", call: "fdopendir(\(path))", errno: err)
         }
         defer { closedir(dir) }
+        // The copy shares the offset of `fd`, which an earlier listing left at the end.
+        rewinddir(dir)
         var out: [(name: String, type: UInt8)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
