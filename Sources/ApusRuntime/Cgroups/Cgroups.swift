@@ -33,7 +33,11 @@ public enum Cgroups {
                         && !$0.hasPrefix("release_agent") && $0 != "xattr"
                 }
                 if !controllers.isEmpty {
-                    out.append(Hierarchy(key: controllers.joined(separator: ","), mountPoint: m.mountPoint, root: m.root))
+                    // Not joined(separator:): unspecialized, it looks up the
+                    // Element type at run time (a scan of every conformance).
+                    var key = controllers[0]
+                    for c in controllers.dropFirst() { key += "," + c }
+                    out.append(Hierarchy(key: key, mountPoint: m.mountPoint, root: m.root))
                 }
             default: continue
             }

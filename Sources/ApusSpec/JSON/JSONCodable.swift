@@ -198,7 +198,14 @@ extension Dictionary: JSONCodable where Key == String, Value: JSONCodable {
         self = d
     }
     public var json: JSONValue {
-        .object(JSONObject(keys.sorted().map { ($0, self[$0]!.json) }))
+        // Members gathered by hand and sorted as [(String, JSONValue)]: the
+        // generic `keys.sorted()` looks up Keys.Element at run time, a scan
+        // of every protocol conformance in the binary (peak RSS).
+        var members: [(String, JSONValue)] = []
+        members.reserveCapacity(count)
+        for (key, value) in self { members.append((key, value.json)) }
+        members.sort { $0.0 < $1.0 }
+        return .object(JSONObject(members))
     }
 }
 
