@@ -477,7 +477,7 @@ dk_run() { dk run --rm --network none "$@"; }
 	run dk_run -v "$E2E_DIR/vol-rw:/rw" -v "$E2E_DIR/vol-ro:/ro:ro" "$IMAGE" sh -c '
 		echo written >/rw/new && echo rw-ok
 		cat /ro/file
-		echo x >/ro/other 2>/dev/null || echo ro-refused'
+		{ echo x >/ro/other; } 2>/dev/null || echo ro-refused'
 	assert_status 0
 	assert_line_equal rw-ok
 	assert_line_equal from-host
