@@ -234,16 +234,25 @@ int apus_exe_reexec_sealed(int procfd, char *const argv[], int force_memfd, cons
     return -1;
 }
 
+int apus_procfs_verify(int fd)
+{
+    struct statfs fs;
+    struct stat st;
+    if (fstatfs(fd, &fs) < 0 || fstat(fd, &st) < 0)
+        return -1;
+    return fs.f_type == PROC_SUPER_MAGIC && st.st_ino == 1 /* PROC_ROOT_INO */;
+}
+
 int apus_procfs_host(void)
 {
     int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    struct statfs fs;
-    struct stat st;
-    if (fstatfs(fd, &fs) < 0 || fstat(fd, &st) < 0 || fs.f_type != PROC_SUPER_MAGIC || st.st_ino != 1) {
+    int verified = apus_procfs_verify(fd);
+    if (verified != 1) {
+        int err = verified < 0 ? errno : EXDEV;
         close(fd);
-        errno = EXDEV;
+        errno = err;
         return -1;
     }
     return fd;

@@ -132,13 +132,13 @@ final class CriuRPCTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let images = try CriuDirs.open(dir, create: false)
         defer { close(images.fd) }
-        FileManager.default.createFile(atPath: dir + "/mountpoints-13.img", contents: Data(mountImage(["rw", "size=4k"])))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/mountpoints-13.img", contents: Data(mountImage(["rw", "size=4k"]))))
         XCTAssertThrowsError(try CriuPlan.checkMountContext(images)) {
             XCTAssertTrue("\($0)".hasPrefix("--lsm-mount-context: no mount in the checkpoint"), "\($0)")
         }
-        FileManager.default.createFile(atPath: dir + "/mountpoints-14.img", contents: Data(mountImage([opts[1]])))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/mountpoints-14.img", contents: Data(mountImage([opts[1]]))))
         XCTAssertNoThrow(try CriuPlan.checkMountContext(images))
-        FileManager.default.createFile(atPath: dir + "/mountpoints-15.img", contents: Data([1, 2, 3]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/mountpoints-15.img", contents: Data([1, 2, 3])))
         XCTAssertThrowsError(try CriuPlan.checkMountContext(images)) { XCTAssertTrue("\($0)".hasSuffix("not a CRIU mount image"), "\($0)") }
     }
 

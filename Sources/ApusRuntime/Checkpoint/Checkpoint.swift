@@ -37,14 +37,14 @@ extension Runtime {
             throw RuntimeError.other("container \(id) is not running (\(status.rawValue)): only a running container can be checkpointed")
         }
         let spec = try savedSpec(dir)
-        let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: true)
+        let images = try CriuDirs.images(o, create: true)
         defer { close(images.fd) }
         if let parent = o.parentPath { try CriuDirs.checkParent(parent, images: images.path) }
         if o.preDump { try CriuPlan.requireMemoryTracking(o.criu) }
         if o.lazyPages { try CriuPlan.requireLazyPages(o.criu) }
         var statusFD = try o.statusFD.map { try CriuPlan.checkStatusFD($0, lazyPages: o.lazyPages) }
         defer { if let fd = statusFD { close(fd) } }
-        let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
+        let work = try CriuDirs.work(o, images: images)
         defer { close(work.fd) }
         var opts = try CriuPlan.common(o, spec: spec, record: record)
         opts.imagesDirFD = images.fd
@@ -94,6 +94,16 @@ struct CriuDirs {
         if st.st_mode & S_IFMT != S_IFDIR {
             throw RuntimeError.other("invalid --parent-path: \(real): \(goErrnoText(ENOTDIR))")
         }
+    }
+
+    /// --image-path (default ./checkpoint), made for a dump.
+    static func images(_ o: CheckpointOptions, create: Bool) throws -> CriuDirs {
+        try open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: create)
+    }
+
+    /// --work-path (default: the images directory), always made.
+    static func work(_ o: CheckpointOptions, images: CriuDirs) throws -> CriuDirs {
+        try open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
     }
 
     static func open(_ path: String, create: Bool) throws -> CriuDirs {

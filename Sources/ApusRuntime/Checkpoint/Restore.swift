@@ -118,10 +118,10 @@ extension Runtime {
     private func criuRestore(spec: Spec, bundle: String, rootfs: String, dir: ContainerDir, cgroupPaths: [String: String],
                              options ro: RestoreOptions, notify: (CriuResponse) throws -> Void) throws -> Int32 {
         let o = ro.checkpoint
-        let images = try CriuDirs.open(o.imagePath.isEmpty ? FS.join(FS.cwd(), "checkpoint") : o.imagePath, create: false)
+        let images = try CriuDirs.images(o, create: false)
         defer { close(images.fd) }
         if ro.lsmMountContext != nil { try CriuPlan.checkMountContext(images) }
-        let work = try CriuDirs.open(o.workPath.isEmpty ? images.path : o.workPath, create: true)
+        let work = try CriuDirs.work(o, images: images)
         defer { close(work.fd) }
         try RestoreMountPoints.make(spec, bundle: bundle, rootfs: rootfs, scratch: FS.join(dir.path, "criu-mounts"))
         let criuRoot = try RootfsBind.make(rootfs, at: FS.join(dir.path, "criu-root"))

@@ -4,9 +4,7 @@ import Glibc
 
 extension Runtime {
     /// `apus start`: releases the init blocked on the exec fifo, exactly once.
-    /// `spec`: the container's config when the caller has it (`run`, which
-    /// just saved it), else it is read back from the state directory.
-    public func start(id: String, spec known: Spec? = nil) throws {
+    public func start(id: String) throws {
         let dir = try store.open(id)
         try dir.lock()
         let record = try dir.load()
@@ -23,7 +21,7 @@ extension Runtime {
         try ExecFifo.release(fd, record: record)
         unlink(dir.fifoPath)
         try ExecFifo.waitForExec(fd, record: record)
-        try ranPoststart(record, spec: known ?? savedSpec(dir))
+        try ranPoststart(record, spec: savedSpec(dir))
     }
 
     /// `run`'s start: the container it has just created, released through

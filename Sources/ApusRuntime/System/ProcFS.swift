@@ -8,8 +8,6 @@ import Glibc
 /// magic, root inode). Paths below it are opened with openat2 so that no
 /// symlink and no mount crossing can redirect them.
 struct ProcFS {
-    static let superMagic = 0x9fa0 // PROC_SUPER_MAGIC
-    static let rootInode: ino_t = 1 // PROC_ROOT_INO
     static let resolveNoXDev: UInt64 = 0x01
     static let resolveNoMagicLinks: UInt64 = 0x02
     static let resolveNoSymlinks: UInt64 = 0x04
@@ -33,15 +31,11 @@ struct ProcFS {
     }
 
     private init(verifying fd: Int32) throws {
-        let magic = apus_fs_magic(fd)
-        var st = stat()
-        guard magic >= 0, fstat(fd, &st) == 0 else {
+        let verified = apus_procfs_verify(fd)
+        guard verified == 1 else {
             let err = errno
             Glibc.close(fd)
-            throw RuntimeError.syscall(step: "verifying procfs", call: "fstatfs(/proc)", errno: err)
-        }
-        guard magic == Self.superMagic, st.st_ino == Self.rootInode else {
-            Glibc.close(fd)
+            if verified < 0 { throw RuntimeError.syscall(step: "verifying procfs", call: "fstatfs(/proc)", errno: err) }
             throw RuntimeError.unsafe(step: "verifying procfs", reason: "/proc is not the root of a procfs mount")
         }
         self.fd = fd

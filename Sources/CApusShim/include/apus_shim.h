@@ -172,6 +172,9 @@ int apus_exe_is_sealed(int procfd);
  * or (no mount API, or force_memfd) a sealed memfd copy. Returns only on
  * failure: -1, errno, and the call that failed. */
 int apus_exe_reexec_sealed(int procfd, char *const argv[], int force_memfd, const char **failed_call);
+/* 1 if fd is the root of a procfs (fstatfs magic, root inode), 0 if not,
+ * -1 with errno. The one check of procfs handles (System/ProcFS.swift). */
+int apus_procfs_verify(int fd);
 /* The caller's /proc, O_PATH, verified to be a procfs root; -1 with errno
  * (EXDEV: not procfs). */
 int apus_procfs_host(void);
