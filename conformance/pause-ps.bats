@@ -6,6 +6,11 @@ load helpers
 start_sleeper() {
 	set_args sh -c 'sleep 1000 & exec sleep 1001'
 	create_and_start "$1"
+	# start returns once sh runs; wait until it has forked sleep 1000 and
+	# exec'd sleep 1001 (the tests count those two processes)
+	local pid
+	pid=$(container_pid "$1")
+	wait_until 30 eval '[ "$(cat /proc/'"$pid"'/comm 2>/dev/null)" = sleep ] && pgrep -P '"$pid"' -x sleep >/dev/null'
 }
 
 @test "pause: running -> paused, tasks frozen; resume -> running" {
