@@ -16,7 +16,9 @@ STATIC_LIBS := $(CURDIR)/.build/static-libs
 # Peak RSS: each code page a command touches maps its 64 KB fault-around
 # window, so the functions the usual commands run are linked together first
 # (tools/apus.order, `make symbol-order`): run 7.3 -> 4.0 MB, --version 5.1 -> 2.9 MB
-# (crun: 3.2, 3.1; README "Performance").
+# (crun: 3.2, 3.1; README "Performance"). Outside that hot block create, run
+# and exec turn fault-around off for their image (Sources/CApusShim/faultaround.c):
+# run 4.3 -> 2.2 MB (crun 3.3), for ~2 % of its time.
 # Speed: concrete generic types' metadata through their accessors, not
 # through mangled names the runtime demangles at first use (perf: 8% of
 # run's CPU was swift_getTypeByMangledName; run -0.2..0.36 ms, +20 KB).
@@ -32,7 +34,7 @@ BATS ?= bats
 # benchmarks, demo and e2e need.
 DEB_PACKAGES := pkg-config libc6-dev libstdc++-12-dev libseccomp-dev libyajl-dev busybox-static bats jq runc crun \
 	hyperfine strace iproute2 util-linux procps psmisc python3 podman containerd uidmap file docker.io \
-	debootstrap libcap2-bin
+	debootstrap libcap2-bin time
 # conformance/cgroups-devices.bats counts the device programs on a cgroup
 DEB_PACKAGES += bpftool
 
@@ -136,7 +138,8 @@ suites: build
 
 # tools/apus.order, the link order above: the functions the usual commands
 # ran in the release build (tools/symbol-order.sh, a minute or two; root).
-# Rerun after large changes: a stale order costs RSS, never correctness.
+# Rerun after large changes: a stale order costs RSS and time (a hot function
+# left out faults page by page), never correctness.
 symbol-order: build
 	tools/symbol-order.sh $(APUS) tools/apus.order
 

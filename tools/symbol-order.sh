@@ -6,7 +6,12 @@
 # its whole fault-around window (64 KB) into the process's RSS. The few
 # hundred KB of functions the usual commands run, scattered over the whole
 # image, made most of `--version`'s 4.7 MB and `run`'s 6.4 MB of peak RSS.
-# Linked together, they fill a few windows.
+# Linked together, they fill a few windows. The list starts with
+# apus_hot_text_begin and ends with apus_hot_text_end (CApusEntry): outside
+# them apus turns fault-around off for its image (CApusShim/faultaround.c).
+# The Swift stdlib's Swift.o has one 1.6 MB text section that the linker
+# cannot split: its functions stay out of the list, or the whole section
+# would sit inside the hot block.
 #
 # How: APUS (the release build, with its symbols) runs the orchestrators'
 # commands on a busybox bundle under tools/bptrace.c, which puts a one-shot
@@ -36,6 +41,16 @@ mkdir -p "$WORK/trace"
 cc -O2 -o "$WORK/bptrace" "$HERE/bptrace.c"
 # every function's address
 nm -S "$APUS" | awk '$3 ~ /^[tTwW]$/ && $2 !~ /^0+$/ { print $1 }' | sort -u >"$WORK/functions"
+# the functions of the stdlib's unsplittable text section (in none of them,
+# the list is used as it is)
+SWIFTC=$(command -v swiftc || true)
+CORE=${SWIFTC:+$(dirname "$(dirname "$(readlink -f "$SWIFTC")")")/lib/swift_static/linux/libswiftCore.a}
+: >"$WORK/unsplit"
+if [ -n "$CORE" ] && [ -f "$CORE" ]; then
+	ar p "$CORE" Swift.o >"$WORK/Swift.o"
+	text=$(readelf -SW "$WORK/Swift.o" | sed -n 's/^ *\[ *\([0-9]*\)\] \.text .*/\1/p')
+	readelf -sW "$WORK/Swift.o" | awk -v t="$text" '$4 == "FUNC" && $7 == t { print $8 }' >"$WORK/unsplit"
+fi
 
 # profile NAME ARGS...: the functions one command ran, in $WORK/trace/NAME.
 profile() {
@@ -70,9 +85,10 @@ profile delete --root "$ROOT" delete "$id"
 
 # Every symbol of a function that ran; those more commands ran first, then
 # in the order they first ran.
-python3 - "$WORK/trace" "$APUS" >"$OUT" <<'PY'
+python3 - "$WORK/trace" "$APUS" "$WORK/unsplit" >"$OUT" <<'PY'
 import collections, os, subprocess, sys
 trace, binary = sys.argv[1], sys.argv[2]
+unsplit = set(open(sys.argv[3]).read().split())
 names = collections.defaultdict(list)
 for line in subprocess.run(["nm", "-S", binary], capture_output=True, text=True, check=True).stdout.splitlines():
     parts = line.split()
@@ -85,8 +101,11 @@ for command in ["version", "run", "create", "state", "start", "list", "exec", "k
         address = int(line, 16)
         commands[address].add(command)
         first.setdefault(address, len(first))
+print("apus_hot_text_begin")
 for address in sorted(first, key=lambda a: (-len(commands[a]), first[a])):
     for name in sorted(names[address]):
-        print(name)
+        if name not in unsplit:
+            print(name)
+print("apus_hot_text_end")
 PY
 echo "$(wc -l <"$OUT") symbols in $OUT"

@@ -267,7 +267,7 @@ int apus_procfs_host(void)
  * SealedExecutable.ensure(), which does the same and reports errors. The
  * re-executed image clears the marker here, whatever its command. Called
  * only by the `apus` executable's constructor (Sources/CApusEntry/entry.c). */
-static int apus_names_sealed_command(int argc, char **argv)
+int apus_names_sealed_command(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "create") || !strcmp(argv[i], "run") || !strcmp(argv[i], "exec"))

@@ -76,6 +76,7 @@ static void stage1(const struct apus_spawn_config *cfg)
     char what[64];
     int in_userns = cfg->clone_flags & CLONE_NEWUSER;
 
+    apus_fault_around_child(0); /* only C runs in this stage */
     /* Until it execs the user's program, nothing in the container may
      * ptrace this image or open its /proc/<pid>/exe; the init and exec
      * children inherit this from the start. */
@@ -159,6 +160,7 @@ static void stage1(const struct apus_spawn_config *cfg)
             n = read(gate[0], &byte, 1);
         } while (n < 0 && errno == EINTR);
         close(gate[0]);
+        apus_fault_around_off();
         return; /* the container init continues in Swift */
     }
     close(gate[0]);
@@ -176,6 +178,7 @@ static void stage1(const struct apus_spawn_config *cfg)
 static void direct_child(const struct apus_spawn_config *cfg)
 {
     int fd = cfg->sync_fd;
+    apus_fault_around_child(1);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     close(cfg->parent_sync_fd);
     struct apus_sync_msg msg;
@@ -215,6 +218,7 @@ pid_t apus_userns_child(void)
         return -1;
     }
     if (pid == 0) {
+        apus_fault_around_child(0);
         close(ready[0]);
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         int err = unshare(CLONE_NEWUSER) < 0 ? errno : 0;

@@ -233,7 +233,7 @@ struct ExecPlan {
         let path: String, env: [String]
         do {
             // Nothing the caller of `apus exec` holds open (a host directory) may reach the container.
-            try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs, keep: [sync.fd, plan.consoleSocketFD])
+            try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs, keep: [sync.fd, plan.consoleSocketFD, apus_fault_around_fd()])
             // While it is still apus, nothing in the container may open /proc/<pid>/exe.
             _ = apus_prctl(ContainerInit.PR_SET_DUMPABLE, 0, 0, 0, 0)
             if plan.process.terminal == true {

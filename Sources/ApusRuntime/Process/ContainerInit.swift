@@ -45,7 +45,7 @@ enum ContainerInit {
     private static func setUp(_ plan: LaunchPlan, sync: SyncChannel) throws -> Ready {
         // Nothing the caller of `apus create` holds open may reach the container.
         try ProcessSetup.closeInheritedFDs(preserved: plan.preserveFDs,
-                                           keep: [sync.fd, plan.fifoFD, plan.consoleSocketFD] + plan.mountSources.fds)
+                                           keep: [sync.fd, plan.fifoFD, plan.consoleSocketFD, apus_fault_around_fd()] + plan.mountSources.fds)
         // The shim made us non-dumpable already; say it again where it is read.
         _ = apus_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         // Name it in ps/top while it waits (runc shows "runc init").

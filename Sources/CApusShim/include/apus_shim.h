@@ -181,6 +181,22 @@ int apus_procfs_host(void);
 /* Stage 0 (fdmount.c): re-exec into the protected image when argv names
  * create, run or exec, before the Swift runtime starts; best effort. */
 void apus_seal_early(int argc, char **argv);
+/* 1 if any token of argv is create, run or exec (stage 0's test; a false
+ * match only costs the protection's time). */
+int apus_names_sealed_command(int argc, char **argv);
+
+/* Fault-around off for apus's own image (CApusShim/faultaround.c): a
+ * userfaultfd, close-on-exec, registered for asynchronous write-protect
+ * tracking on the executable's file mappings but the hot functions. Does
+ * nothing where the kernel cannot; errno is left alone. */
+void apus_fault_around_off(void);
+/* Closes it (the kernel unregisters): fault-around is back. */
+void apus_fault_around_end(void);
+/* Its descriptor, or -1 (to keep it when closing inherited descriptors). */
+int apus_fault_around_fd(void);
+/* In a forked child, first thing: drops the parent's descriptor (one must
+ * never reach another process) and, if rearm, arms the child's own. */
+void apus_fault_around_child(int rearm);
 
 /* fstatfs(2)'s f_type (the filesystem magic), -1 with errno. */
 long apus_fs_magic(int fd);
