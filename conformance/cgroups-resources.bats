@@ -96,7 +96,7 @@ check_memory() {
 		# inspect reads back what the files say, the saved config agrees
 		assert_equal "$(limits_json | jq -c '.memory.limit, .memory.reservation')" "100663296
 $([ "$at" = v1 ] && echo 16777216 || echo 33554432)"
-		assert_equal "$(jq -c '.linux.resources.memory.limit' "$ROOT/$id/config.json")" 100663296
+		assert_equal "$(jq -c '.config.linux.resources.memory.limit' "$ROOT/$id/intent.json")" 100663296
 	fi
 }
 

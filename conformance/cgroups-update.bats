@@ -142,7 +142,7 @@ start_limited() {
 }
 
 @test "update: state, inspect and the stored config follow the update" {
-	skip_unless_apus "inspect and the stored config.json are apus's"
+	skip_unless_apus "inspect and the stored config (intent.json) are apus's"
 	need_v1
 	start_limited
 	runtime update --memory 48m --pids-limit 33 --cpu-quota 40000 "$id"
@@ -151,7 +151,7 @@ start_limited() {
 	assert_status 0
 	assert_equal "$(jq -c '.cgroup | [.memory.limit, .pids.limit, .cpu.quota, .cpu.period, .cpu.shares]' <<<"$output")" \
 		"[50331648,33,40000,100000,512]"
-	assert_equal "$(jq -c '.linux.resources | [.memory.limit, .pids.limit, .cpu.quota, .cpu.period, .cpu.shares]' "$ROOT/$id/config.json")" \
+	assert_equal "$(jq -c '.config.linux.resources | [.memory.limit, .pids.limit, .cpu.quota, .cpu.period, .cpu.shares]' "$ROOT/$id/intent.json")" \
 		"[50331648,33,40000,100000,512]"
 	runtime state "$id"
 	assert_status 0
@@ -170,7 +170,7 @@ start_limited() {
 	assert_equal "$(cat "$(cg_file memory memory.limit_in_bytes)")" 9223372036854771712
 	assert_equal "$(cat "$(cg_file memory memory.memsw.limit_in_bytes)")" 9223372036854771712
 	if runtime_is_apus; then
-		assert_equal "$(jq -c '.linux.resources.memory | [.limit, .swap]' "$ROOT/$id/config.json")" "[-1,-1]"
+		assert_equal "$(jq -c '.config.linux.resources.memory | [.limit, .swap]' "$ROOT/$id/intent.json")" "[-1,-1]"
 	fi
 }
 

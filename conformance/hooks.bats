@@ -206,6 +206,33 @@ log_state() {
 	assert_equal "$(grep -c '^poststop' "$LOG")" 1
 }
 
+# intent.json holds the config since 2026-12-05; before, config.json beside
+# it did. A container an earlier apus created must still start (poststart
+# from the kept config), update and delete (poststop) after an upgrade.
+@test "hooks: a container whose directory an earlier apus made (config.json) still runs its poststart and poststop" {
+	skip_unless_apus "apus's state directory format"
+	add_hook poststart "$TESTDIR/hook.sh" poststart "$LOG"
+	add_hook poststop "$TESTDIR/hook.sh" poststop "$LOG"
+	set_args sleep 1000
+	id=$(unique_id)
+	create_container "$id"
+	assert_status 0
+	local d="$ROOT/$id"
+	jq -e .config.hooks.poststop "$d/intent.json" >/dev/null
+	jq .config "$d/intent.json" >"$d/config.json"
+	jq 'del(.config)' "$d/intent.json" >"$d/intent.json.new" && mv "$d/intent.json.new" "$d/intent.json"
+	runtime start "$id"
+	assert_status 0
+	grep -q '^poststart' "$LOG"
+	runtime update --pids-limit 42 "$id"
+	assert_status 0
+	assert_equal "$(jq -c .linux.resources.pids.limit "$d/config.json")" 42
+	! jq -e .config "$d/intent.json" >/dev/null
+	runtime delete -f "$id"
+	assert_status 0
+	assert_equal "$(log_state poststop .id)" "$id"
+}
+
 @test "hooks: poststop runs when run (foreground) removes the container" {
 	add_hook poststop "$TESTDIR/hook.sh" poststop "$LOG"
 	set_args true

@@ -47,12 +47,11 @@ extension Runtime {
         let cgroupPaths = try Cgroups.paths(cgroupsPath: spec.linux?.cgroupsPath, id: id)
         let me = getpid()
         let intent = CreateIntent(creatorPID: me, creatorStartTime: ProcStat.read(pid: me)?.startTime ?? 0, cgroupPaths: cgroupPaths)
-        let dir = try store.claim(id, intent: intent) { stale, staleIntent in try removeHalfCreated(stale, staleIntent) }
+        let dir = try store.claim(id, intent: intent, config: spec.json) { stale, staleIntent in try removeHalfCreated(stale, staleIntent) }
         var cleanup = Cleanup(dir: dir, intent: intent)
         if !o.detach && o.subreaper { _ = apus_prctl(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0) }
         var r = ContainerRecord(id: id, bundle: bundle, rootfs: rootfs, created: Timestamp.now(), annotations: spec.annotations)
         do {
-            try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
             cleanup.removesCgroups = true
             try Cgroups.create(cgroupPaths)
             try CgroupResources.apply(spec.linux?.resources, paths: cgroupPaths)

@@ -138,7 +138,7 @@ extension Runtime {
 
     /// The config as decoded at create (for the namespaces it joined by path).
     private func savedConfig(_ dir: ContainerDir) -> Spec? {
-        try? ConfigLoader.decode(path: dir.configPath)
+        try? dir.savedConfig()
     }
 
     /// The other container of this state root whose init is in the same namespace.

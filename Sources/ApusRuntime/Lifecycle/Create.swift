@@ -58,8 +58,7 @@ public struct Runtime {
             intent.callerRootfs = rootfs
             intent.callerRootfsMountBefore = CallerNamespaceMounts.mountID(rootfs)
         }
-        let config = Array(JSONWriter.compact(spec.json).utf8)
-        let dir = try store.claim(id, intent: intent, config: config) { stale, staleIntent in
+        let dir = try store.claim(id, intent: intent, config: spec.json) { stale, staleIntent in
             log.warning("container \(id): removing what a create that died half-way left behind")
             try removeHalfCreated(stale, staleIntent)
         }
@@ -140,7 +139,7 @@ public struct Runtime {
             // Whose it is in the shared cgroups, should this create die now.
             cleanup.intent.initPID = pid
             cleanup.intent.initStartTime = ProcStat.read(pid: pid)?.startTime
-            try dir.saveIntent(cleanup.intent)
+            try dir.saveIntent(cleanup.intent, config: plan.spec.json)
         }
 
         var record = ContainerRecord(id: plan.id, bundle: plan.bundle, rootfs: plan.rootfs,

@@ -16,7 +16,11 @@ extension Runtime {
             guard FS.exists(path) else { return }
             let half = try ContainerDir(id: id, path: path)
             if FS.exists(half.statePath) { return try delete(id: id, force: force) }
-            try removeHalfCreated(half)
+            let intent = try intentOfEndedCreate(half)
+            // A create writes state.json before it exits: there now, it
+            // finished after the look above, and is deleted as any container.
+            if FS.exists(half.statePath) { return try delete(id: id, force: force) }
+            try removeHalfCreated(half, intent)
             return
         }
         let record: ContainerRecord
@@ -29,7 +33,7 @@ extension Runtime {
             // Unreadable state: what the create's intent names is removed,
             // as for a create that died half-way (runc cannot delete it at all).
             log.warning("container \(id): removing it despite its corrupt state: \(reason)")
-            try removeHalfCreated(dir)
+            try removeHalfCreated(dir, intentOfEndedCreate(dir))
             return
         }
         let status = record.currentStatus(dir: dir)
@@ -75,14 +79,14 @@ extension Runtime {
         try dir.remove()
     }
 
-    /// `removeHalfCreated` with the directory's own intent, unless the
-    /// apus that wrote it still runs (a create in progress, a foreground run).
-    func removeHalfCreated(_ dir: ContainerDir) throws {
+    /// The directory's own intent (nil if unreadable), unless the apus that
+    /// wrote it still runs (a create in progress, a foreground run).
+    func intentOfEndedCreate(_ dir: ContainerDir) throws -> CreateIntent? {
         let intent = dir.intent()
         if let intent, intent.creatorAlive {
             throw RuntimeError.other("container \(dir.id) is still being created (by apus pid \(intent.creatorPID))")
         }
-        try removeHalfCreated(dir, intent)
+        return intent
     }
 
     /// Removes what a dead create made: every process in its cgroups (the

@@ -45,7 +45,7 @@ extension Runtime {
 
     func savedSpec(_ dir: ContainerDir) throws -> Spec {
         do {
-            return try Spec.decode(ConfigLoader.readDocument(dir.configPath, file: dir.configPath), file: dir.configPath)
+            return try dir.savedConfig()
         } catch let e as SpecError {
             throw RuntimeError.corruptState(id: dir.id, reason: "\(e)")
         }

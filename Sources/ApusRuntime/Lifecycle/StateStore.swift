@@ -3,8 +3,12 @@ import CApusShim
 import Glibc
 
 /// The state root (`--root`, default /run/apus): one directory per container
-/// holding `state.json` (written atomically), a copy of the config, and the
-/// exec fifo while the container is `created`.
+/// holding `state.json` (written atomically), `intent.json` (what its create
+/// set out to make, and the config as decoded then), and the exec fifo while
+/// the container is `created`. Each file is an inode made and removed per
+/// container: on an ext4 without a journal every one costs `run` ~0.2 ms
+/// (the allocator scans past recently deleted inodes), so there are no more
+/// files than that.
 public struct StateStore {
     public let root: String
     public static let defaultRoot = "/run/apus"
@@ -21,8 +25,8 @@ public struct StateStore {
     /// wins, and no reader ever sees the directory without its intent.
     /// A directory left by a create that died half-way is cleaned up
     /// (`removeHalfCreated`) and the claim retried once. `config` (the
-    /// config.json to keep) is written in the staging directory too.
-    public func claim(_ id: String, intent: CreateIntent, config: [UInt8]? = nil,
+    /// config to keep) goes into the same file.
+    public func claim(_ id: String, intent: CreateIntent, config: JSONValue? = nil,
                       cleanup: (ContainerDir, CreateIntent?) throws -> Void) throws -> ContainerDir {
         try ContainerID.validate(id)
         try makeRoot()
@@ -38,17 +42,20 @@ public struct StateStore {
         if !made { throw RuntimeError.syscall(step: "creating state directory", call: "mkdir(\(staging))", errno: errno) }
         do {
             // Private until the rename: written in place, no temporary names.
-            try FS.writeNew(staging + "/" + ContainerDir.intentName, Array(JSONWriter.compact(intent.json).utf8), mode: 0o600)
-            if let config { try FS.writeNew(staging + "/" + ContainerDir.configName, config, mode: 0o600) }
+            try FS.writeNew(staging + "/" + ContainerDir.intentName, ContainerDir.intentDocument(intent, config: config), mode: 0o600)
             for attempt in 0..<2 {
                 if apus_rename_noreplace(staging, dir) == 0 { return try ContainerDir(id: id, path: dir) }
                 guard errno == EEXIST || errno == ENOTEMPTY else {
                     throw RuntimeError.syscall(step: "creating state directory", call: "renameat2(\(dir), RENAME_NOREPLACE)", errno: errno)
                 }
                 let existing = try ContainerDir(id: id, path: dir)
-                guard attempt == 0, !FS.exists(existing.statePath) else { break }
+                guard attempt == 0 else { break }
                 let other = existing.intent()
-                if other?.creatorAlive == true { break }
+                // A create writes state.json before it exits: looked for once
+                // its creator is seen gone, it says whether that create
+                // finished (looked for first, a create that finished between
+                // the two looks would be taken for a dead one).
+                if other?.creatorAlive == true || FS.exists(existing.statePath) { break }
                 try cleanup(existing, other)
             }
             throw RuntimeError.exists(id: id)
@@ -108,21 +115,58 @@ public final class ContainerDir {
     deinit { if lockFD >= 0 { close(lockFD) } }
 
     public var statePath: String { path + "/state.json" }
-    static let configName = "config.json"
-    public var configPath: String { path + "/" + Self.configName }
     public var fifoPath: String { path + "/exec.fifo" }
     static let intentName = "intent.json"
     public var intentPath: String { path + "/" + Self.intentName }
+    /// Where an apus before 2026-12-05 kept the config (intent.json then
+    /// had none): read, and rewritten by `update`, for its containers.
+    var legacyConfigPath: String { path + "/config.json" }
+
+    /// intent.json: the intent's properties, then the config under "config".
+    static func intentDocument(_ intent: CreateIntent, config: JSONValue?) -> [UInt8] {
+        guard let config, case .object(var o) = intent.json else { return Array(JSONWriter.compact(intent.json).utf8) }
+        o.members.append(("config", config))
+        return Array(JSONWriter.compact(.object(o)).utf8)
+    }
+
+    private func intentTree() throws -> JSONValue {
+        let bytes = try ConfigLoader.readDocument(intentPath, file: intentPath)
+        do { return try JSONParser.parse(bytes) } catch let e as JSONParseError {
+            throw SpecError(e.message, at: .root, file: intentPath)
+        }
+    }
 
     /// The intent of the create that made this directory (nil if unreadable).
     public func intent() -> CreateIntent? {
-        guard let bytes = try? ConfigLoader.readDocument(intentPath, file: intentPath) else { return nil }
-        return try? CreateIntent.decode(bytes, file: intentPath)
+        guard let tree = try? intentTree() else { return nil }
+        return try? CreateIntent(json: tree, path: .root)
     }
 
     /// Rewrites the intent (a create adding what it learnt, e.g. its init).
-    func saveIntent(_ intent: CreateIntent) throws {
-        try FS.writeAtomically(intentPath, Array(JSONWriter.compact(intent.json).utf8), mode: 0o600)
+    func saveIntent(_ intent: CreateIntent, config: JSONValue?) throws {
+        try FS.writeAtomically(intentPath, Self.intentDocument(intent, config: config), mode: 0o600)
+    }
+
+    /// The config as decoded at create (the bundle may have changed since),
+    /// or as `update` left it. Throws SpecError naming the file.
+    public func savedConfig() throws -> Spec {
+        let tree = try intentTree()
+        guard let config = tree["config"] else {
+            return try Spec.decode(ConfigLoader.readDocument(legacyConfigPath, file: legacyConfigPath), file: legacyConfigPath)
+        }
+        do { return try Spec(json: config, path: JSONPath.root.key("config")) } catch var e as SpecError {
+            e.file = intentPath
+            throw e
+        }
+    }
+
+    /// Replaces the kept config (`update`), in the file it is in.
+    func replaceConfig(_ config: JSONValue) throws {
+        guard case .object(var o) = try intentTree(), o["config"] != nil else {
+            return try FS.writeAtomically(legacyConfigPath, Array(JSONWriter.compact(config).utf8), mode: 0o600)
+        }
+        o["config"] = config
+        try FS.writeAtomically(intentPath, Array(JSONWriter.compact(.object(o)).utf8), mode: 0o600)
     }
 
     /// Serialises commands on one container (flock on the directory).

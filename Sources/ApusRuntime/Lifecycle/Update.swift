@@ -41,7 +41,7 @@ extension Runtime {
             try CgroupResources.reapplyDevices(merged.devices, paths: record.cgroupPaths)
         }
         try plan.run()
-        try FS.writeAtomically(dir.configPath, Array(JSONWriter.compact(spec.json).utf8), mode: 0o600)
+        try dir.replaceConfig(spec.json)
     }
 
     /// runc's errors where resctrl offers no CAT / MBA; elsewhere Apus has no
