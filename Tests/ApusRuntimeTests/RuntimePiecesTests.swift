@@ -15,6 +15,15 @@ final class RuntimePiecesTests: XCTestCase {
         XCTAssertThrowsError(try Signals.parse("-9"))
     }
 
+    func testCleanAbsolutePaths() {
+        for ok in ["/", "/a", "//a", "/a/b/", "/.hidden", "/a/...", "/a..b/c", "/sys/fs/cgroup/pids/x"] {
+            XCTAssertTrue(ContainerRecord.isCleanAbsolute(ok), ok)
+        }
+        for bad in ["", "a", "a/b", "./a", "/.", "/..", "/./a", "/a/..", "/a/../b", "/a/./", "/a\u{0}b"] {
+            XCTAssertFalse(ContainerRecord.isCleanAbsolute(bad), bad)
+        }
+    }
+
     func testContainerIDs() {
         for ok in ["a", "a.b_c+d-e", "a,b", String(repeating: "x", count: 255)] {
             XCTAssertNoThrow(try ContainerID.validate(ok), ok)

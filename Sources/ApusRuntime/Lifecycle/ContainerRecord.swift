@@ -94,10 +94,16 @@ public struct ContainerRecord: JSONCodable, Equatable {
     /// the bytes the kernel sees. One pass over the UTF-8: `list` runs this
     /// for every container, and splitting into Characters was half its time.
     static func isCleanAbsolute(_ value: String) -> Bool {
-        let bytes = value.utf8
-        guard bytes.first == UInt8(ascii: "/") else { return false }
-        var dots = 0   // the component so far is this many dots; -1: something else
-        for b in bytes.dropFirst() {
+        // the component so far is this many dots; -1: something else;
+        // -2: before the leading "/" (no dropFirst(): a Substring's UTF-8
+        // view is read through a call per byte, 3 % of `list`)
+        var dots = -2
+        for b in value.utf8 {
+            if dots == -2 {
+                guard b == UInt8(ascii: "/") else { return false }
+                dots = 0
+                continue
+            }
             switch b {
             case 0: return false
             case UInt8(ascii: "/"):
@@ -107,7 +113,7 @@ public struct ContainerRecord: JSONCodable, Equatable {
             default: dots = -1
             }
         }
-        return dots != 1 && dots != 2
+        return dots != -2 && dots != 1 && dots != 2
     }
 
     public var json: JSONValue {
