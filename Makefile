@@ -18,7 +18,7 @@ STATIC_LIBS := $(CURDIR)/.build/static-libs
 # (tools/apus.order, `make symbol-order`): run 7.3 -> 4.0 MB, --version 5.1 -> 2.9 MB
 # (crun: 3.2, 3.1; README "Performance"). Outside that hot block create, run
 # and exec turn fault-around off for their image (Sources/CApusShim/faultaround.c):
-# run 4.3 -> 2.2 MB (crun 3.3), for ~2 % of its time.
+# run 4.4 -> 2.3 MB (crun 3.3), for ~2 % of its time (0.1 ms).
 # Speed: concrete generic types' metadata through their accessors, not
 # through mangled names the runtime demangles at first use (perf: 8% of
 # run's CPU was swift_getTypeByMangledName; run -0.2..0.36 ms, +20 KB).

@@ -187,7 +187,7 @@ int apus_names_sealed_command(int argc, char **argv);
 
 /* Fault-around off for apus's own image (CApusShim/faultaround.c): a
  * userfaultfd, close-on-exec, registered for asynchronous write-protect
- * tracking on the executable's file mappings but the hot functions. Does
+ * tracking on the executable's read-only mappings but the hot functions. Does
  * nothing where the kernel cannot; errno is left alone. */
 void apus_fault_around_off(void);
 /* Closes it (the kernel unregisters): fault-around is back. */
