@@ -6,7 +6,12 @@
 # on the memory of the apus process that made it: none may reach a
 # container, whatever the caller passes (--preserve-fds over a gap) or
 # whichever path made the process (direct clone, user-namespace stage,
-# exec). runc holds none: these run against it too.
+# exec). It is never one of 0-2 either: apus opens /dev/null on any the
+# caller closed before it opens anything (else a descriptor of its own
+# would become a child's stdio: the userfaultfd, or a host directory that
+# `restore` handed the restored container as stdin). And where a seccomp
+# filter is in force apus does not try: the filter might kill. runc holds
+# none: these run against it too.
 
 load helpers
 
@@ -120,4 +125,80 @@ peak_rss() {
 	echo "peak RSS: fault-around on $on kB, off $off kB" >&2
 	# measured: ~4.4 MB against ~2.3 (3.3 MB for crun)
 	((off * 10 < on * 8))
+}
+
+# _rt_closed FD ARGS...: the runtime with the caller's descriptor FD (0, 1
+# or 2) closed, bounded in time (a read of a userfaultfd blocks forever).
+_rt_closed() {
+	local fd=$1
+	shift
+	(
+		_close_fds
+		eval "exec $fd>&-"
+		exec timeout 20 "$RUNTIME" --root "$ROOT" "$@"
+	) </dev/null 2>&1
+}
+
+@test "memory: stdin or stdout closed by the caller: run and exec as a non-root user work, the container's stdio is no apus descriptor" {
+	update_config '.process.user = {uid: 1000, gid: 1000}'
+	# (the init gives its stdio to the container user: an fchown of a
+	# userfaultfd fails, and on kernels before 6.15 would chown the one
+	# anonymous inode every eventfd and userfaultfd on the host shares)
+	set_args sh -c 'id -u >&2; for f in 0 1; do [ -d /proc/self/fd/$f ] && echo "fd $f: directory" >&2;
+		case "$(readlink /proc/self/fd/$f)" in anon_inode:*) echo "fd $f: $(readlink /proc/self/fd/$f)" >&2;; esac; done; true'
+	local fd id
+	for fd in 0 1; do
+		id=$(unique_id)
+		run _rt_closed "$fd" run --bundle "$BUNDLE" "$id"
+		assert_status 0
+		assert_equal "$output" 1000
+	done
+	set_args sleep 3600
+	id=$(unique_id)
+	run_detached "$id"
+	assert_status 0
+	for fd in 0 1; do
+		run _rt_closed "$fd" exec -u 1000:1000 "$id" sh -c '[ -d /proc/self/fd/0 ] && echo directory >&2; id -u >&2'
+		assert_status 0
+		assert_equal "$output" 1000
+	done
+}
+
+@test "memory: update -r - with stdin closed fails at once, whatever the container is called" {
+	echo run >>"$TESTDIR/ids"
+	run _rt_closed 0 update -r - run
+	[ "$status" -ne 124 ] # timeout: read(2) blocked
+	[ "$status" -ne 0 ]
+}
+
+@test "memory: restore with stdin closed hands CRIU neither a userfaultfd nor a host directory as the restored stdio" {
+	skip_unless_apus "apus's restore, up to CRIU's answer (a stand-in criu lists what it got)"
+	local img="$TESTDIR/img" fake="$TESTDIR/fake-criu"
+	mkdir "$img"
+	# the checkpointed stdin was a pipe: restore passes its own fd 0 for it
+	echo '["pipe:[1]","/dev/null","/dev/null"]' >"$img/descriptors.json"
+	printf '#!/bin/sh\nfor f in /proc/$$/fd/*; do echo "${f##*/} $(readlink "$f")"; done >"%s"\nexit 1\n' "$TESTDIR/criu-fds" >"$fake"
+	chmod +x "$fake"
+	# an id that names a command: stage 0 must not take it for one
+	echo run >>"$TESTDIR/ids"
+	(
+		_close_fds
+		exec <&-
+		exec "$RUNTIME" --root "$ROOT" --criu "$fake" restore --image-path "$img" --bundle "$BUNDLE" run
+	) >/dev/null 2>&1 || true
+	[ -s "$TESTDIR/criu-fds" ]
+	if grep -E "userfaultfd| $img\$" "$TESTDIR/criu-fds"; then
+		cat "$TESTDIR/criu-fds" >&2
+		return 1
+	fi
+}
+
+@test "memory: a seccomp filter that refuses or kills on userfaultfd (EPERM, ENOSYS, KILL) changes nothing" {
+	set_args true
+	local action id
+	for action in EPERM ENOSYS KILL; do
+		id=$(unique_id)
+		run "$BATS_TEST_DIRNAME/deny-userfaultfd.py" "$action" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$id" </dev/null
+		assert_status 0
+	done
 }

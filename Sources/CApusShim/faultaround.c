@@ -24,12 +24,14 @@
  * (to measure the difference: tools/bench.py, conformance/binary.bats).
  *
  * The descriptor must stay open while the registration should last (closing
- * it unregisters) and must never reach another process: close-on-exec, and
- * every child apus forks drops it at once (apus_fault_around_child): a
- * userfaultfd in a container would operate on the mm of the apus that made
- * it. A fork does not carry the registration over (no UFFD_FEATURE_EVENT_FORK),
- * so the container init arms its own and closes it before it deals with
- * preserved descriptors (apus_fault_around_end).
+ * it unregisters) and must never reach another process: a userfaultfd in a
+ * container would operate on the memory of the apus that made it. It is
+ * close-on-exec, never one of 0-2 (which children get by dup2: hooks' stdin,
+ * CRIU's inherited stdio), and every child apus forks drops it at once
+ * (apus_fault_around_child). A fork does not carry the registration over
+ * (no UFFD_FEATURE_EVENT_FORK), so the container init and the exec'd process
+ * arm their own, which their execve closes. Under a seccomp filter nothing
+ * is tried: a filter may kill on userfaultfd(2).
  */
 #define _GNU_SOURCE
 #include "apus_shim.h"
@@ -40,6 +42,7 @@
 #include <linux/userfaultfd.h>
 #include <sys/auxv.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +122,19 @@ void apus_fault_around_off(void)
     if (keep && !strcmp(keep, "on"))
         return;
     int saved = errno;
+    /* Under a seccomp filter, userfaultfd(2) may kill (systemd's
+     * SystemCallFilter= does by default), not only fail: not tried there. */
+    if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0) {
+        errno = saved;
+        return;
+    }
     int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+    if (fd >= 0 && fd <= 2) {
+        /* never stdio, even where a caller's closed one was not reopened */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = high;
+    }
     if (fd >= 0) {
         struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC};
         if (ioctl(fd, UFFDIO_API, &api) == 0 && register_image(fd))

@@ -276,6 +276,41 @@ int apus_names_sealed_command(int argc, char **argv)
     return 0;
 }
 
+const char *apus_subcommand(int argc, char **argv)
+{
+    /* runc's global flags that take a value ("-x" and "--x" alike) */
+    static const char *const valued[] = {"log", "log-format", "root", "criu", "rootless"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !strcmp(a, "-"))
+            return a;
+        if (!strcmp(a, "--"))
+            return i + 1 < argc ? argv[i + 1] : NULL;
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        if (strchr(name, '='))
+            continue;
+        for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+            if (!strcmp(name, valued[k])) {
+                i++;
+                break;
+            }
+        }
+    }
+    return NULL;
+}
+
+void apus_stdio_ensure(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* the lowest free number: this one */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0 && null != fd)
+            close(null);
+    }
+}
+
 void apus_seal_early(int argc, char **argv)
 {
     int again = getenv(APUS_SEALED_MARKER) != NULL;

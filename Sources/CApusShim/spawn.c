@@ -178,8 +178,8 @@ static void stage1(const struct apus_spawn_config *cfg)
 static void direct_child(const struct apus_spawn_config *cfg)
 {
     int fd = cfg->sync_fd;
-    apus_fault_around_child(1);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    apus_fault_around_child(1);
     close(cfg->parent_sync_fd);
     struct apus_sync_msg msg;
     if (apus_sync_recv(fd, &msg) != 1 || msg.type != APUS_SYNC_USERNS_DONE)

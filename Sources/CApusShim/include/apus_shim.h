@@ -184,6 +184,13 @@ void apus_seal_early(int argc, char **argv);
 /* 1 if any token of argv is create, run or exec (stage 0's test; a false
  * match only costs the protection's time). */
 int apus_names_sealed_command(int argc, char **argv);
+/* The subcommand of argv: the first argument that is neither a global
+ * flag nor the value of one; NULL if none. */
+const char *apus_subcommand(int argc, char **argv);
+/* Opens /dev/null on whichever of 0, 1 and 2 the caller left closed, so
+ * that nothing apus opens later (a directory, a namespace, a userfaultfd)
+ * can stand for a child's stdio. */
+void apus_stdio_ensure(void);
 
 /* Fault-around off for apus's own image (CApusShim/faultaround.c): a
  * userfaultfd, close-on-exec, registered for asynchronous write-protect
