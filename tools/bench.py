@@ -62,7 +62,7 @@ ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"}
 if A.quick:
     K = dict(rounds=3, warmup=1, fast_rounds=5, mounts=[1, 10, 100], others=[0, 10], concurrent=10, concurrent_rounds=1)
 else:
-    K = dict(rounds=int(os.environ.get("BENCH_ROUNDS", 20)), warmup=2, fast_rounds=int(os.environ.get("BENCH_FAST_ROUNDS", 50)),
+    K = dict(rounds=int(os.environ.get("BENCH_ROUNDS", 40)), warmup=3, fast_rounds=int(os.environ.get("BENCH_FAST_ROUNDS", 50)),
              mounts=[1, 10, 100], others=[0, 100, 1000], concurrent=100, concurrent_rounds=3)
 K["load_hogs"] = int(os.environ.get("BENCH_LOAD_HOGS", os.cpu_count()))
 # growing the state roots to 1,000 stopped containers per runtime stops

@@ -18,7 +18,7 @@
 # file only to enable a controller a config asks for; this one asks for none.
 #
 # Environment: BENCH_QUICK=1 (a smoke test: few runs, small N), BENCH_OUT (JSON
-# path), BENCH_ROUNDS (20), BENCH_FAST_ROUNDS (50: version, state),
+# path), BENCH_ROUNDS (40), BENCH_FAST_ROUNDS (50: version, state),
 # BENCH_POPULATE_SECONDS (900: time bound for filling the state roots),
 # BENCH_LOAD_HOGS (nproc: CPU-bound processes beside the "under load" run; 0: none),
 # RUNC (/usr/sbin/runc), CRUN (crun), BUSYBOX (/bin/busybox).
