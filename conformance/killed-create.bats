@@ -117,3 +117,39 @@ _killed_then_create() {
 @test "killed create: held at state, SIGKILLed -> the next create of the id works, delete leaves nothing" {
 	_killed_then_create state
 }
+
+# Two creates that find one dead create's directory must not both clean it:
+# the second would take the first's fresh directory (and cgroups, and init)
+# for the dead one's. Eight at once, after a create killed mid-spawn: one
+# wins, with a whole container; the rest say the id exists.
+@test "killed create: held at spawn, SIGKILLed -> of eight concurrent creates of the id one wins, its container whole" {
+	local round t ok winner
+	for round in 1 2 3; do
+		id=$(unique_id)
+		kill_create_at spawn "$id"
+		pids=()
+		for t in a b c d e f g h; do
+			(
+				rc=0
+				_rt_to_files "$TESTDIR/$id.$t.out" "$TESTDIR/$id.$t.out" create --bundle "$BUNDLE" "$id" || rc=$?
+				echo "$rc" >"$TESTDIR/$id.$t.rc"
+			) </dev/null >/dev/null 2>&1 3>&- 4>&- &
+			pids+=($!)
+		done
+		for p in "${pids[@]}"; do wait "$p" || true; done
+		ok=0
+		for t in a b c d e f g h; do
+			if [ "$(cat "$TESTDIR/$id.$t.rc")" = 0 ]; then
+				ok=$((ok + 1))
+				winner=$t
+			fi
+		done
+		if [ "$ok" != 1 ]; then
+			echo "round $round: $ok creates succeeded" >&2
+			cat "$TESTDIR/$id".?.out >&2
+			return 1
+		fi
+		assert_works_from_created "$id"
+		assert_all_gone "$id"
+	done
+}

@@ -16,10 +16,22 @@ extension Runtime {
             guard FS.exists(path) else { return }
             let half = try ContainerDir(id: id, path: path)
             if FS.exists(half.statePath) { return try delete(id: id, force: force) }
+            // Judged under its lock, and only while it is still the directory
+            // at `path` (a concurrent create may have cleaned it and claimed
+            // the id meanwhile: that container is deleted as any).
+            do {
+                guard try half.lockIfStillInPlace() else {
+                    half.unlock()
+                    return try delete(id: id, force: force)
+                }
+            } catch RuntimeError.notFound { return }
             let intent = try intentOfEndedCreate(half)
             // A create writes state.json before it exits: there now, it
             // finished after the look above, and is deleted as any container.
-            if FS.exists(half.statePath) { return try delete(id: id, force: force) }
+            if FS.exists(half.statePath) {
+                half.unlock()
+                return try delete(id: id, force: force)
+            }
             try removeHalfCreated(half, intent)
             return
         }

@@ -50,11 +50,20 @@ public struct StateStore {
                 }
                 let existing = try ContainerDir(id: id, path: dir)
                 guard attempt == 0 else { break }
-                let other = existing.intent()
                 // A create writes state.json before it exits: looked for once
                 // its creator is seen gone, it says whether that create
                 // finished (looked for first, a create that finished between
                 // the two looks would be taken for a dead one).
+                if existing.intent()?.creatorAlive == true || FS.exists(existing.statePath) { break }
+                // A dead create's, by the look of it: judged again and cleaned
+                // under the directory's lock, and only while it is still the
+                // one at `dir`, so that of two claimers that found it one
+                // cleans it, and the other never takes the winner's fresh
+                // directory (and cgroups) for the dead create's.
+                do {
+                    guard try existing.lockIfStillInPlace() else { continue }
+                } catch RuntimeError.notFound { continue }
+                let other = existing.intent()
                 if other?.creatorAlive == true || FS.exists(existing.statePath) { break }
                 try cleanup(existing, other)
             }
@@ -184,6 +193,22 @@ public final class ContainerDir {
             throw RuntimeError.syscall(step: "locking container \(id)", call: "flock(\(path))", errno: err)
         }
         lockFD = fd
+    }
+
+    /// Lets go of the lock (before this directory is opened again: flock
+    /// locks of two descriptors of one process exclude each other).
+    func unlock() {
+        if lockFD >= 0 { close(lockFD) }
+        lockFD = -1
+    }
+
+    /// Locks the directory (`lock`) and says whether the one locked is
+    /// still the one at `path`, not removed or replaced since it was opened.
+    func lockIfStillInPlace() throws -> Bool {
+        try lock()
+        var locked = stat(), current = stat()
+        guard fstat(lockFD, &locked) == 0, stat(path, &current) == 0 else { return false }
+        return locked.st_ino == current.st_ino && locked.st_dev == current.st_dev
     }
 
     /// The container's record; a state.json that cannot be read or is not
