@@ -18,10 +18,10 @@
  * here ever write-protects a page, none occurs: the registration changes
  * nothing but fault-around. Asynchronous WP-only registration is allowed on
  * any mapping, file-backed included, and UFFD_USER_MODE_ONLY needs no
- * privilege. Where any of it is missing (older kernel, no userfaultfd,
- * a seccomp profile that refuses it) nothing is done and apus runs as before;
- * APUS_FAULT_AROUND=on in the environment leaves the kernel's default too
- * (to measure the difference: tools/bench.py, conformance/binary.bats).
+ * privilege. Where any of it is missing (older kernel, no userfaultfd)
+ * nothing is done and apus runs as before; APUS_FAULT_AROUND=on in the
+ * environment leaves the kernel's default too (to measure the difference:
+ * conformance/memory.bats).
  *
  * The descriptor must stay open while the registration should last (closing
  * it unregisters) and must never reach another process: a userfaultfd in a

@@ -258,25 +258,9 @@ int apus_procfs_host(void)
     return fd;
 }
 
-/* Stage 0 of `create`, `run` and `exec` (CVE-2019-5736, see
- * Process/SealedExecutable.swift): when the command line names one of them,
- * the unprotected image re-executes itself from the protected copy before
- * the Swift runtime starts, so that start is paid once (`run`: ~0.3 ms).
- * Any token counts, not only the subcommand: a false match (a container
- * named "run") costs one re-exec; a miss, or any failure here, leaves it to
- * SealedExecutable.ensure(), which does the same and reports errors. The
- * re-executed image clears the marker here, whatever its command. Called
- * only by the `apus` executable's constructor (Sources/CApusEntry/entry.c). */
-int apus_names_sealed_command(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "create") || !strcmp(argv[i], "run") || !strcmp(argv[i], "exec"))
-            return 1;
-    }
-    return 0;
-}
-
-const char *apus_subcommand(int argc, char **argv)
+/* The subcommand of argv: the first argument that is neither a global
+ * flag nor the value of one; NULL if none. */
+static const char *apus_subcommand(int argc, char **argv)
 {
     /* runc's global flags that take a value ("-x" and "--x" alike) */
     static const char *const valued[] = {"log", "log-format", "root", "criu", "rootless"};
@@ -299,8 +283,15 @@ const char *apus_subcommand(int argc, char **argv)
     return NULL;
 }
 
+int apus_names_sealed_command(int argc, char **argv)
+{
+    const char *command = apus_subcommand(argc, argv);
+    return command && (!strcmp(command, "create") || !strcmp(command, "run") || !strcmp(command, "exec"));
+}
+
 void apus_stdio_ensure(void)
 {
+    int saved = errno;
     for (int fd = 0; fd <= 2; fd++) {
         if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
             continue;
@@ -309,8 +300,18 @@ void apus_stdio_ensure(void)
         if (null >= 0 && null != fd)
             close(null);
     }
+    errno = saved;
 }
 
+/* Stage 0 of `create`, `run` and `exec` (CVE-2019-5736, see
+ * Process/SealedExecutable.swift): when the command line names one of them,
+ * the unprotected image re-executes itself from the protected copy before
+ * the Swift runtime starts, so that start is paid once (`run`: ~0.3 ms).
+ * A miss (a command line apus_subcommand reads otherwise than the argument
+ * parser), or any failure here, leaves it to SealedExecutable.ensure(),
+ * which does the same and reports errors. The re-executed image clears the
+ * marker here, whatever its command. Called only by the `apus` executable's
+ * constructor (Sources/CApusEntry/entry.c). */
 void apus_seal_early(int argc, char **argv)
 {
     int again = getenv(APUS_SEALED_MARKER) != NULL;

@@ -181,15 +181,12 @@ int apus_procfs_host(void);
 /* Stage 0 (fdmount.c): re-exec into the protected image when argv names
  * create, run or exec, before the Swift runtime starts; best effort. */
 void apus_seal_early(int argc, char **argv);
-/* 1 if any token of argv is create, run or exec (stage 0's test; a false
- * match only costs the protection's time). */
+/* 1 if argv's subcommand (past runc's global flags) is create, run or
+ * exec: stage 0's one test, for the re-exec and fault-around alike. */
 int apus_names_sealed_command(int argc, char **argv);
-/* The subcommand of argv: the first argument that is neither a global
- * flag nor the value of one; NULL if none. */
-const char *apus_subcommand(int argc, char **argv);
 /* Opens /dev/null on whichever of 0, 1 and 2 the caller left closed, so
  * that nothing apus opens later (a directory, a namespace, a userfaultfd)
- * can stand for a child's stdio. */
+ * can stand for a child's stdio; errno is left alone. */
 void apus_stdio_ensure(void);
 
 /* Fault-around off for apus's own image (CApusShim/faultaround.c): a
