@@ -16,23 +16,11 @@ extension Runtime {
             guard FS.exists(path) else { return }
             let half = try ContainerDir(id: id, path: path)
             if FS.exists(half.statePath) { return try delete(id: id, force: force) }
-            // Judged under its lock, and only while it is still the directory
-            // at `path` (a concurrent create may have cleaned it and claimed
-            // the id meanwhile: that container is deleted as any).
-            do {
-                guard try half.lockIfStillInPlace() else {
-                    half.unlock()
-                    return try delete(id: id, force: force)
-                }
-            } catch RuntimeError.notFound { return }
-            let intent = try intentOfEndedCreate(half)
-            // A create writes state.json before it exits: there now, it
-            // finished after the look above, and is deleted as any container.
-            if FS.exists(half.statePath) {
-                half.unlock()
-                return try delete(id: id, force: force)
+            switch try half.createOutcome() {
+            case .replaced, .finished: return try delete(id: id, force: force) // as any container
+            case .inProgress(let intent): throw Self.stillBeingCreated(id, intent)
+            case .died(let intent): try removeHalfCreated(half, intent)
             }
-            try removeHalfCreated(half, intent)
             return
         }
         let record: ContainerRecord
@@ -95,10 +83,12 @@ extension Runtime {
     /// wrote it still runs (a create in progress, a foreground run).
     func intentOfEndedCreate(_ dir: ContainerDir) throws -> CreateIntent? {
         let intent = dir.intent()
-        if let intent, intent.creatorAlive {
-            throw RuntimeError.other("container \(dir.id) is still being created (by apus pid \(intent.creatorPID))")
-        }
+        if let intent, intent.creatorAlive { throw Self.stillBeingCreated(dir.id, intent) }
         return intent
+    }
+
+    static func stillBeingCreated(_ id: String, _ intent: CreateIntent) -> RuntimeError {
+        RuntimeError.other("container \(id) is still being created (by apus pid \(intent.creatorPID))")
     }
 
     /// Removes what a dead create made: every process in its cgroups (the

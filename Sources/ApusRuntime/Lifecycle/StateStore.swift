@@ -43,29 +43,19 @@ public struct StateStore {
         do {
             // Private until the rename: written in place, no temporary names.
             try FS.writeNew(staging + "/" + ContainerDir.intentName, ContainerDir.intentDocument(intent, config: config), mode: 0o600)
-            for attempt in 0..<2 {
+            claiming: for attempt in 0..<2 {
                 if apus_rename_noreplace(staging, dir) == 0 { return try ContainerDir(id: id, path: dir) }
                 guard errno == EEXIST || errno == ENOTEMPTY else {
                     throw RuntimeError.syscall(step: "creating state directory", call: "renameat2(\(dir), RENAME_NOREPLACE)", errno: errno)
                 }
                 let existing = try ContainerDir(id: id, path: dir)
-                guard attempt == 0 else { break }
-                // A create writes state.json before it exits: looked for once
-                // its creator is seen gone, it says whether that create
-                // finished (looked for first, a create that finished between
-                // the two looks would be taken for a dead one).
-                if existing.intent()?.creatorAlive == true || FS.exists(existing.statePath) { break }
-                // A dead create's, by the look of it: judged again and cleaned
-                // under the directory's lock, and only while it is still the
-                // one at `dir`, so that of two claimers that found it one
-                // cleans it, and the other never takes the winner's fresh
-                // directory (and cgroups) for the dead create's.
-                do {
-                    guard try existing.lockIfStillInPlace() else { continue }
-                } catch RuntimeError.notFound { continue }
-                let other = existing.intent()
-                if other?.creatorAlive == true || FS.exists(existing.statePath) { break }
-                try cleanup(existing, other)
+                // A container (the usual case) is not locked: a command on it may hold the lock.
+                guard attempt == 0, !FS.exists(existing.statePath) else { break }
+                switch try existing.createOutcome() {
+                case .replaced: continue
+                case .inProgress, .finished: break claiming
+                case .died(let other): try cleanup(existing, other)
+                }
             }
             throw RuntimeError.exists(id: id)
         } catch {
@@ -197,18 +187,57 @@ public final class ContainerDir {
 
     /// Lets go of the lock (before this directory is opened again: flock
     /// locks of two descriptors of one process exclude each other).
-    func unlock() {
+    private func unlock() {
         if lockFD >= 0 { close(lockFD) }
         lockFD = -1
     }
 
     /// Locks the directory (`lock`) and says whether the one locked is
     /// still the one at `path`, not removed or replaced since it was opened.
-    func lockIfStillInPlace() throws -> Bool {
+    private func lockIfStillInPlace() throws -> Bool {
         try lock()
         var locked = stat(), current = stat()
         guard fstat(lockFD, &locked) == 0, stat(path, &current) == 0 else { return false }
         return locked.st_ino == current.st_ino && locked.st_dev == current.st_dev
+    }
+
+    /// What became of the create that made a directory found with no
+    /// state.json in it.
+    enum CreateOutcome {
+        /// The directory is gone, or another is at its path now.
+        case replaced
+        /// Its creator runs (a create in progress, a foreground run).
+        case inProgress(CreateIntent)
+        /// state.json is there now: a container like any other.
+        case finished
+        /// Its creator is gone without writing state.json (nil: no readable
+        /// intent). The lock is kept, for the cleanup.
+        case died(CreateIntent?)
+    }
+
+    /// Judged under the directory's lock and only while it is still the
+    /// one at `path`, so that of several commands that found one dead
+    /// create's directory one cleans it, and none takes a fresh directory
+    /// at the path (and its cgroups) for it. The creator's liveness first,
+    /// then state.json: a create writes it before it exits, so looked for
+    /// once the creator is seen gone it says whether that create finished.
+    func createOutcome() throws -> CreateOutcome {
+        do {
+            guard try lockIfStillInPlace() else {
+                unlock()
+                return .replaced
+            }
+        } catch RuntimeError.notFound { return .replaced }
+        let intent = self.intent()
+        if let intent, intent.creatorAlive {
+            unlock()
+            return .inProgress(intent)
+        }
+        if FS.exists(statePath) {
+            unlock()
+            return .finished
+        }
+        return .died(intent)
     }
 
     /// The container's record; a state.json that cannot be read or is not
